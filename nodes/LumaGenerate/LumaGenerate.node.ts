@@ -1,0 +1,27 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { generateProperties } from './description';
+import { generate } from './generate';
+
+export class LumaGenerate implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Luma Generate',
+		name: 'lumaGenerate',
+		icon: { light: 'file:luma.svg', dark: 'file:luma.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ {"textToVideo":"Text to Video","imageToVideo":"Image to Video","extend":"Extend","reverseExtend":"Reverse Extend","interpolate":"Interpolate"}[$parameter["mode"]] }}',
+		description: 'Create AI videos with Luma Dream Machine through the Apilaplas gateway',
+		defaults: { name: 'Luma Generate' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'apilaplasApi', required: true }],
+		properties: generateProperties,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await generate.call(this);
+	}
+}

@@ -1,0 +1,178 @@
+/**
+ * Waits for many generations at once with the server's long poll (API.md sections 2, 3, 6).
+ *
+ * Ids are asked about in batches with the fetch-many endpoint; each batch has its own loop
+ * and ids leave it as they reach the target. The client checks the state itself: a reply
+ * that came back early with nothing new is followed by a growing pause, never a tight loop.
+ * If the batch endpoint is refused, ids are fetched one by one.
+ */
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import type { Generation, LumaState } from '../shared/generation';
+import { generationUuid, hasReached } from '../shared/generation';
+import { pause, timing } from '../shared/timing';
+import { BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient } from '../shared/transport';
+
+/** Long polls of single ids running at once, when the batch endpoint is refused. */
+const SINGLE_FETCH_CONCURRENCY = 10;
+
+export type WaitOutcome =
+	| { kind: 'reached'; generation: Generation }
+	| { kind: 'timedOut'; lastState: LumaState | null; lastError: string | null }
+	| { kind: 'error'; error: Error };
+
+export interface PollSettings {
+	target: LumaState;
+	deadline: number;
+	batchSize: number;
+}
+
+class Slots {
+	private free: number;
+
+	private readonly queue: Array<() => void> = [];
+
+	constructor(count: number) {
+		this.free = count;
+	}
+
+	async use<T>(work: () => Promise<T>): Promise<T> {
+		if (this.free > 0) this.free--;
+		else await new Promise<void>((resolve) => this.queue.push(resolve));
+		try {
+			return await work();
+		} finally {
+			const next = this.queue.shift();
+			if (next) next();
+			else this.free++;
+		}
+	}
+}
+
+function sameGeneration(a: string, b: string): boolean {
+	return a === b || (generationUuid(a) !== undefined && generationUuid(a) === generationUuid(b));
+}
+
+export class GenerationPoller {
+	private readonly outcomes = new Map<string, WaitOutcome>();
+
+	private readonly lastState = new Map<string, LumaState>();
+
+	private readonly lastError = new Map<string, string>();
+
+	private readonly loops: Array<Promise<void>> = [];
+
+	private readonly singles = new Slots(SINGLE_FETCH_CONCURRENCY);
+
+	private batchRefused = false;
+
+	private readonly signal?: AbortSignal;
+
+	constructor(
+		private readonly ctx: IExecuteFunctions,
+		private readonly settings: PollSettings,
+	) {
+		this.signal = ctx.getExecutionCancelSignal?.();
+	}
+
+	/** Waits for every id (distinct ids expected) and says how each one ended. */
+	async waitFor(ids: string[]): Promise<Map<string, WaitOutcome>> {
+		const batches: string[][] = [];
+		for (let i = 0; i < ids.length; i += this.settings.batchSize) {
+			batches.push(ids.slice(i, i + this.settings.batchSize));
+		}
+		batches.forEach((batch) => this.startLoop(batch));
+		// Loops may start further loops (fall-back, ids missing from an answer): wait for all.
+		for (let i = 0; i < this.loops.length; i++) await this.loops[i];
+		for (const id of ids) {
+			if (!this.outcomes.has(id)) {
+				this.outcomes.set(id, {
+					kind: 'timedOut',
+					lastState: this.lastState.get(id) ?? null,
+					lastError: this.lastError.get(id) ?? null,
+				});
+			}
+		}
+		return this.outcomes;
+	}
+
+	private startLoop(ids: string[]): void {
+		this.loops.push(this.loop(ids));
+	}
+
+	private get stopped(): boolean {
+		return this.signal?.aborted === true || Date.now() >= this.settings.deadline;
+	}
+
+	private async fetch(ids: string[]): Promise<Generation[] | typeof BATCH_REFUSED> {
+		const { target: waitFor, deadline } = this.settings;
+		if (ids.length > 1 && !this.batchRefused) {
+			return await fetchGenerations(this.ctx, ids, { waitFor, deadline });
+		}
+		return [await this.singles.use(() => fetchGeneration(this.ctx, ids[0], { waitFor, deadline }))];
+	}
+
+	private async loop(ids: string[]): Promise<void> {
+		let pending = [...ids];
+		let pauseMs = timing.pollPauseMinMs;
+		while (pending.length > 0 && !this.stopped) {
+			const askedAt = Date.now();
+			let answers: Generation[];
+			try {
+				const result = await this.fetch(pending);
+				if (result === BATCH_REFUSED) {
+					this.batchRefused = true;
+					this.ctx.logger.info('Luma Wait: the fetch-many endpoint was refused; fetching generations one by one');
+					pending.forEach((id) => this.startLoop([id]));
+					return;
+				}
+				answers = result;
+			} catch (error) {
+				if (this.stopped) return;
+				if (!isTransient(error)) {
+					// A final refusal (unknown id, bad key): these ids end with that error.
+					if (pending.length > 1 && !this.batchRefused) {
+						pending.forEach((id) => this.startLoop([id]));
+					} else {
+						pending.forEach((id) => this.outcomes.set(id, { kind: 'error', error: error as Error }));
+					}
+					return;
+				}
+				pending.forEach((id) => this.lastError.set(id, (error as Error).message));
+				await pause(pauseMs, this.signal);
+				pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
+				continue;
+			}
+
+			let progressed = false;
+			const answered = new Set<string>();
+			for (const generation of answers) {
+				// A one-id fetch answers for that id, whatever form of the id the server echoes.
+				const id =
+					pending.length === 1 && answers.length === 1
+						? pending[0]
+						: pending.find((candidate) => sameGeneration(candidate, generation.id));
+				if (id === undefined) continue;
+				answered.add(id);
+				this.lastState.set(id, generation.state);
+				this.lastError.delete(id);
+				if (hasReached(generation.state, this.settings.target)) {
+					this.outcomes.set(id, { kind: 'reached', generation });
+					progressed = true;
+				}
+			}
+			// Ids the batch answer left out are asked about on their own.
+			const missing = pending.filter((id) => !answered.has(id));
+			if (missing.length > 0 && pending.length > 1) missing.forEach((id) => this.startLoop([id]));
+			pending = pending.filter((id) => answered.has(id) && !this.outcomes.has(id));
+
+			if (progressed) {
+				pauseMs = timing.pollPauseMinMs;
+			} else {
+				// Nothing new: if the server did not hold the request, do not ask again at once.
+				await pause(pauseMs - (Date.now() - askedAt), this.signal);
+				pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
+			}
+		}
+	}
+}

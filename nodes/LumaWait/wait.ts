@@ -1,0 +1,170 @@
+/**
+ * Luma Wait's run: check every item, wait for all their generations together, then route
+ * each item to Completed, Failed or Timed Out, keeping its pairing and its own fields.
+ */
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { Generation, LumaState } from '../shared/generation';
+import { timing } from '../shared/timing';
+import { cancelledError, downloadVideo } from '../shared/transport';
+import { InputChecker } from '../shared/validation';
+import { MAX_WAIT_LIMIT_SECONDS, WAIT_TARGETS } from './description';
+import type { WaitOutcome } from './poll';
+import { GenerationPoller } from './poll';
+
+export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
+
+/** Downloads running at once. */
+const DOWNLOAD_CONCURRENCY = 4;
+
+interface ItemPlan {
+	itemIndex: number;
+	id: string;
+	target: LumaState;
+}
+
+function generationFields(generation: Generation): IDataObject {
+	return {
+		id: generation.id,
+		state: generation.state,
+		failureReason: generation.failureReason,
+		videoUrl: generation.videoUrl,
+		thumbnailUrl: generation.thumbnailUrl,
+		createdAt: generation.createdAt,
+		model: generation.model,
+		generation: generation.raw,
+	};
+}
+
+export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const outputs: INodeExecutionData[][] = [[], [], []];
+	const node = this.getNode();
+	const startedAt = Date.now();
+
+	const maxWaitSeconds = new InputChecker(node, 0).number('Max Wait (Seconds)', this.getNodeParameter('maxWaitSeconds', 0, 600), {
+		min: 1,
+		max: MAX_WAIT_LIMIT_SECONDS,
+		unit: 'seconds',
+	});
+	const batchSize = (this.getNodeParameter('options.batchSize', 0, 50) as number) || 50;
+	const deadline = startedAt + maxWaitSeconds * timing.secondMs;
+
+	// 1. Check every item before anything is sent.
+	const plans: ItemPlan[] = [];
+	const download: Array<{ enabled: boolean; property: string }> = [];
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const check = new InputChecker(node, itemIndex);
+			const id = check.text('Generation ID', this.getNodeParameter('generationId', itemIndex)).trim();
+			check.generationId('Generation ID', id);
+			const target = check.oneOf('Wait Until', this.getNodeParameter('waitUntil', itemIndex, 'completed'), WAIT_TARGETS);
+			const enabled = this.getNodeParameter('downloadVideo', itemIndex, false) === true;
+			const property = enabled
+				? check.text('Put Output File in Field', this.getNodeParameter('binaryPropertyName', itemIndex, 'data')).trim()
+				: '';
+			plans.push({ itemIndex, id, target });
+			download[itemIndex] = { enabled, property };
+		} catch (error) {
+			if (!this.continueOnFail()) throw error;
+			outputs[OUTPUT.failed].push({ json: { error: (error as Error).message }, pairedItem: { item: itemIndex } });
+		}
+	}
+
+	// 2. Wait for every distinct id, grouped by target state.
+	const outcomes = new Map<string, WaitOutcome>();
+	for (const target of WAIT_TARGETS) {
+		const ids = [...new Set(plans.filter((plan) => plan.target === target).map((plan) => plan.id))];
+		if (ids.length === 0) continue;
+		const poller = new GenerationPoller(this, { target, deadline, batchSize });
+		for (const [id, outcome] of await poller.waitFor(ids)) outcomes.set(`${target}:${id}`, outcome);
+	}
+	if (this.getExecutionCancelSignal?.()?.aborted) throw cancelledError(this);
+
+	// 3. Route each item, downloading finished videos when asked.
+	const routed: Array<{ output: number; item: INodeExecutionData }> = [];
+	const downloads: Array<() => Promise<void>> = [];
+	for (const plan of plans) {
+		const input = items[plan.itemIndex];
+		const outcome = outcomes.get(`${plan.target}:${plan.id}`)!;
+		const pairedItem = { item: plan.itemIndex };
+		if (outcome.kind === 'error') {
+			if (!this.continueOnFail()) {
+				throw new NodeOperationError(node, outcome.error, { itemIndex: plan.itemIndex });
+			}
+			routed.push({
+				output: OUTPUT.failed,
+				item: { json: { ...input.json, id: plan.id, error: outcome.error.message }, pairedItem },
+			});
+			continue;
+		}
+		if (outcome.kind === 'timedOut') {
+			routed.push({
+				output: OUTPUT.timedOut,
+				item: {
+					json: {
+						...input.json,
+						id: plan.id,
+						state: outcome.lastState,
+						timedOut: true,
+						waitedSeconds: Math.round((Date.now() - startedAt) / timing.secondMs),
+						...(outcome.lastError ? { lastError: outcome.lastError } : {}),
+					},
+					pairedItem,
+				},
+			});
+			continue;
+		}
+		const { generation } = outcome;
+		const failed = generation.state === 'failed';
+		const item: INodeExecutionData = {
+			json: { ...input.json, ...generationFields(generation) },
+			...(input.binary ? { binary: { ...input.binary } } : {}),
+			pairedItem,
+		};
+		routed.push({ output: failed ? OUTPUT.failed : OUTPUT.completed, item });
+		const { enabled, property } = download[plan.itemIndex];
+		if (!failed && enabled && generation.state === 'completed') {
+			downloads.push(() => attachVideo(this, item, generation, property, plan.itemIndex));
+		}
+	}
+	await runLimited(downloads, DOWNLOAD_CONCURRENCY);
+
+	for (const { output, item } of routed) outputs[output].push(item);
+	return outputs;
+}
+
+async function attachVideo(
+	ctx: IExecuteFunctions,
+	item: INodeExecutionData,
+	generation: Generation,
+	property: string,
+	itemIndex: number,
+): Promise<void> {
+	try {
+		if (!generation.videoUrl) {
+			throw new NodeOperationError(ctx.getNode(), `Generation ${generation.id} completed without a video URL`, {
+				itemIndex,
+				description: 'The server did not say where the video is. The raw answer is in the output JSON under "generation".',
+			});
+		}
+		item.binary = { ...(item.binary ?? {}), [property]: await downloadVideo(ctx, generation.videoUrl, `${generation.id}.mp4`, itemIndex) };
+	} catch (error) {
+		if (!ctx.continueOnFail()) {
+			// The generation is paid for: its id and URL must reach the user.
+			const message = `${(error as Error).message} (generation ${generation.id} completed; video URL: ${generation.videoUrl ?? 'none'})`;
+			throw new NodeOperationError(ctx.getNode(), message, { itemIndex, description: (error as NodeOperationError).description ?? undefined });
+		}
+		item.json.downloadError = (error as Error).message;
+	}
+}
+
+async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+	let next = 0;
+	const worker = async () => {
+		while (next < tasks.length) await tasks[next++]();
+	};
+	await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+

@@ -1,0 +1,54 @@
+/**
+ * Every delay the nodes use, in one object, and the one way they wait.
+ * Tests run the same code on a faster clock by scaling these values (see `scaleTiming`).
+ */
+import { sleep } from 'n8n-workflow';
+
+const BASE_TIMING = {
+	/** First retry delay of a failed read; doubles each time, with jitter. */
+	retryBaseMs: 1_000,
+	/** Longest delay between two retries, and the cap on a server's Retry-After. */
+	retryMaxMs: 60_000,
+	/** Timeout of an ordinary request (create, instant fetch). */
+	requestTimeoutMs: 60_000,
+	/** Timeout of a long-poll fetch: well above the server's 30 s hold. */
+	longPollTimeoutMs: 75_000,
+	/** Timeout of a video download (the whole body). */
+	downloadTimeoutMs: 15 * 60_000,
+	/** First pause after a long poll that came back early with nothing new; grows to the max. */
+	pollPauseMinMs: 1_000,
+	pollPauseMaxMs: 5_000,
+	/** One minute, for rates given per minute. */
+	minuteMs: 60_000,
+	/** One second, for Max Wait given in seconds. */
+	secondMs: 1_000,
+};
+
+export type Timing = typeof BASE_TIMING;
+
+export const timing: Timing = { ...BASE_TIMING };
+
+/** Runs every delay `factor` times as fast (0.01 = a hundred times faster); 1 restores them. */
+export function scaleTiming(factor: number): void {
+	for (const key of Object.keys(BASE_TIMING) as Array<keyof Timing>) {
+		timing[key] = BASE_TIMING[key] * factor;
+	}
+}
+
+/** Random in [delay/2, delay]: spreads retries of many items apart. */
+export function withJitter(delayMs: number): number {
+	return delayMs / 2 + Math.random() * (delayMs / 2);
+}
+
+/** Waits `ms`, or less if the execution is cancelled meanwhile. Never throws. */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+	if (ms <= 0 || signal?.aborted) return;
+	if (!signal) return await sleep(ms);
+	let onAbort = () => {};
+	const aborted = new Promise<void>((resolve) => {
+		onAbort = resolve;
+		signal.addEventListener('abort', onAbort, { once: true });
+	});
+	await Promise.race([sleep(ms), aborted]);
+	signal.removeEventListener('abort', onAbort);
+}

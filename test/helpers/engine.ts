@@ -1,0 +1,279 @@
+/**
+ * Runs a workflow in n8n's real execution engine (n8n-core's WorkflowExecute), with our
+ * nodes, a test trigger and real HTTP, so tests see what a user's workflow would.
+ */
+import { Logger } from '@n8n/backend-common';
+import { Container } from '@n8n/di';
+import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	IConnections,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	INodeTypes,
+	IRun,
+	IRunExecutionData,
+	IWorkflowExecuteAdditionalData,
+	IBinaryData,
+} from 'n8n-workflow';
+import { ICredentialsHelper, NodeHelpers, Workflow } from 'n8n-workflow';
+
+import { ApilaplasApi } from '../../credentials/ApilaplasApi.credentials';
+import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
+import { LumaWait } from '../../nodes/LumaWait/LumaWait.node';
+
+export const GENERATE_TYPE = 'n8n-nodes-apilaplas-luma.lumaGenerate';
+export const WAIT_TYPE = 'n8n-nodes-apilaplas-luma.lumaWait';
+export const TRIGGER_TYPE = 'test.itemsTrigger';
+
+/** Emits the items the test hands it, as a form or schedule trigger would. */
+class ItemsTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Items Trigger',
+		name: 'itemsTrigger',
+		group: ['trigger'],
+		version: 1,
+		description: 'Test trigger',
+		defaults: { name: 'Trigger' },
+		inputs: [],
+		outputs: ['main'],
+		properties: [],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [this.getInputData()];
+	}
+}
+
+const credentialTypes = { apilaplasApi: new ApilaplasApi() };
+
+const nodeTypeMap: Record<string, INodeType> = {
+	[GENERATE_TYPE]: new LumaGenerate(),
+	[WAIT_TYPE]: new LumaWait(),
+	[TRIGGER_TYPE]: new ItemsTrigger(),
+};
+
+export const nodeTypes: INodeTypes = {
+	getByName: (name: string) => nodeTypeMap[name],
+	getByNameAndVersion: (name: string, version?: number) =>
+		NodeHelpers.getVersionedNodeType(nodeTypeMap[name], version),
+	getKnownTypes: () => ({}),
+} as INodeTypes;
+
+/** Applies the credential's own `authenticate` (generic headers resolved as n8n resolves them). */
+class TestCredentialsHelper extends ICredentialsHelper {
+	constructor(private readonly credentials: Record<string, ICredentialDataDecryptedObject>) {
+		super();
+	}
+
+	isCredentialUsableByNode(): boolean {
+		return true;
+	}
+
+	getParentTypes(): string[] {
+		return [];
+	}
+
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		requestOptions: IHttpRequestOptions,
+		workflow: Workflow,
+		node: INode,
+	): Promise<IHttpRequestOptions> {
+		const type = credentialTypes[typeName as keyof typeof credentialTypes];
+		const auth = type?.authenticate;
+		if (!auth || typeof auth === 'function' || auth.type !== 'generic') return requestOptions;
+		const headers = { ...(requestOptions.headers ?? {}) };
+		for (const [name, value] of Object.entries(auth.properties.headers ?? {})) {
+			headers[name] = workflow.expression.getParameterValue(
+				value as string, null, 0, 0, node.name, [], 'internal', { $credentials: credentials },
+			) as string;
+		}
+		return { ...requestOptions, headers };
+	}
+
+	async preAuthentication(): Promise<undefined> {
+		return undefined;
+	}
+
+	async runPreAuthentication(): Promise<undefined> {
+		return undefined;
+	}
+
+	async getCredentials(): Promise<never> {
+		throw new Error('not used in tests');
+	}
+
+	async getDecrypted(_data: unknown, _node: unknown, type: string): Promise<ICredentialDataDecryptedObject> {
+		return this.credentials[type] ?? {};
+	}
+
+	async updateCredentials(): Promise<void> {}
+
+	async updateCredentialsOauthTokenData(): Promise<void> {}
+
+	getCredentialsProperties() {
+		return [];
+	}
+}
+
+export interface LogLine {
+	level: string;
+	message: string;
+	meta?: unknown;
+}
+
+/** Everything the nodes logged during the test run. */
+export const logLines: LogLine[] = [];
+
+const captureLogger = {
+	scoped: () => captureLogger,
+	...Object.fromEntries(
+		['error', 'warn', 'info', 'debug'].map((level) => [
+			level,
+			(message: string, meta?: unknown) => logLines.push({ level, message, meta }),
+		]),
+	),
+};
+
+let binaryReady: Promise<void> | undefined;
+
+function prepareContainer(): Promise<void> {
+	Container.set(Logger, captureLogger as unknown as Logger);
+	binaryReady ??= Container.get(BinaryDataService).init();
+	return binaryReady;
+}
+
+export interface RunOptions {
+	nodes: INode[];
+	connections: IConnections;
+	/** Items the trigger emits. */
+	items: INodeExecutionData[];
+	credentials?: ICredentialDataDecryptedObject;
+	/** Cancels the execution (as the Stop button does) after this many ms. */
+	cancelAfterMs?: number;
+}
+
+export interface RunResult {
+	run: IRun;
+	/** The node's outputs of its first run: one array of items per output. */
+	outputs(nodeName: string): INodeExecutionData[][];
+	/** The error that stopped the workflow, if any. */
+	error: IRun['data']['resultData']['error'];
+	/** Time from start until the engine finished. */
+	elapsedMs: number;
+}
+
+export async function runWorkflow(options: RunOptions): Promise<RunResult> {
+	await prepareContainer();
+	const workflow = new Workflow({
+		id: 'test-workflow',
+		nodes: options.nodes,
+		connections: options.connections,
+		nodeTypes,
+		active: false,
+	});
+	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', {
+		id: 'test-workflow',
+		name: 'test',
+		nodes: options.nodes,
+		connections: options.connections,
+		active: false,
+		settings: {},
+		createdAt: new Date(),
+		updatedAt: new Date(),
+	} as never);
+	let finished!: (run: IRun) => void;
+	const done = new Promise<IRun>((resolve) => (finished = resolve));
+	hooks.addHandler('workflowExecuteAfter', (run) => finished(run));
+
+	const additionalData = {
+		hooks,
+		credentialsHelper: new TestCredentialsHelper({ apilaplasApi: options.credentials ?? {} }),
+		executionId: 'test-execution',
+		restApiUrl: 'http://127.0.0.1/rest',
+		webhookBaseUrl: 'http://127.0.0.1/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
+		formWaitingBaseUrl: 'http://127.0.0.1/form-waiting',
+		instanceBaseUrl: 'http://127.0.0.1/',
+		variables: {},
+		currentNodeParameters: undefined,
+		userId: 'test-user',
+	} as unknown as IWorkflowExecuteAdditionalData;
+
+	const trigger = options.nodes.find((node) => node.type === TRIGGER_TYPE)!;
+	const runExecutionData = {
+		resultData: { runData: {} },
+		executionData: {
+			metadata: {},
+			contextData: {},
+			waitingExecution: {},
+			waitingExecutionSource: null,
+			nodeExecutionStack: [{ node: trigger, data: { main: [options.items] }, source: null }],
+		},
+	} as unknown as IRunExecutionData;
+
+	const started = Date.now();
+	const execution = new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
+	if (options.cancelAfterMs !== undefined) {
+		setTimeout(() => execution.cancel(), options.cancelAfterMs);
+	}
+	let run: IRun;
+	try {
+		run = await execution;
+	} catch {
+		run = await done;
+	}
+	const elapsedMs = Date.now() - started;
+	return {
+		run,
+		elapsedMs,
+		error: run.data.resultData.error,
+		outputs: (nodeName: string) =>
+			(run.data.resultData.runData[nodeName]?.[0]?.data?.main ?? []).map((items) => items ?? []),
+	};
+}
+
+export async function binaryBuffer(binary: IBinaryData): Promise<Buffer> {
+	return await Container.get(BinaryDataService).getAsBuffer(binary);
+}
+
+// ---- workflow builders ----
+
+let nodeCounter = 0;
+
+export function node(name: string, type: string, parameters: INode['parameters'] = {}): INode {
+	return {
+		id: `node-${++nodeCounter}`,
+		name,
+		type,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters,
+		credentials: type === TRIGGER_TYPE ? undefined : { apilaplasApi: { id: 'cred-1', name: 'Apilaplas' } },
+	};
+}
+
+/** Connects nodes in a chain: Trigger → a → b …; `[name, outputIndex]` picks an output. */
+export function chain(...names: Array<string | [string, number]>): IConnections {
+	const connections: IConnections = {};
+	for (let i = 0; i < names.length - 1; i++) {
+		const [from, output] = Array.isArray(names[i]) ? (names[i] as [string, number]) : [names[i] as string, 0];
+		const to = Array.isArray(names[i + 1]) ? (names[i + 1] as [string, number])[0] : (names[i + 1] as string);
+		connections[from] ??= { main: [] };
+		const main = connections[from].main;
+		while (main.length <= output) main.push([]);
+		main[output]!.push({ node: to, type: 'main', index: 0 });
+	}
+	return connections;
+}
+
+export function items(...jsons: Array<Record<string, unknown>>): INodeExecutionData[] {
+	return jsons.map((json) => ({ json: json as INodeExecutionData['json'] }));
+}
