@@ -21,19 +21,12 @@ export const generateProperties: INodeProperties[] = [
 		noDataExpression: true,
 		default: 'textToVideo',
 		options: [
-			{ name: 'Text to Video', value: 'textToVideo', description: 'A video from a prompt', action: 'Create a video from text' },
+			{ name: 'Extend', value: 'extend', description: 'Continue after an earlier generation', action: 'Extend a video' },
 			{
 				name: 'Image to Video',
 				value: 'imageToVideo',
 				description: 'A video that starts on an image, ends on one, or both',
 				action: 'Create a video from images',
-			},
-			{ name: 'Extend', value: 'extend', description: 'Continue after an earlier generation', action: 'Extend a video' },
-			{
-				name: 'Reverse Extend',
-				value: 'reverseExtend',
-				description: 'A video that leads up to an earlier generation',
-				action: 'Reverse extend a video',
 			},
 			{
 				name: 'Interpolate',
@@ -41,6 +34,13 @@ export const generateProperties: INodeProperties[] = [
 				description: 'A video that bridges two earlier generations',
 				action: 'Interpolate between two videos',
 			},
+			{
+				name: 'Reverse Extend',
+				value: 'reverseExtend',
+				description: 'A video that leads up to an earlier generation',
+				action: 'Reverse extend a video',
+			},
+			{ name: 'Text to Video', value: 'textToVideo', description: 'A video from a prompt', action: 'Create a video from text' },
 		],
 	},
 	{

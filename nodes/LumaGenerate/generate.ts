@@ -41,7 +41,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 		try {
 			return readCreateRequest(this, itemIndex);
 		} catch (error) {
-			if (!this.continueOnFail()) throw error;
+			if (!this.continueOnFail()) throw new NodeOperationError(this.getNode(), error as Error, { itemIndex });
 			return error as Error;
 		}
 	});

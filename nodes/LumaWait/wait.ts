@@ -67,7 +67,7 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 			plans.push({ itemIndex, id, target });
 			download[itemIndex] = { enabled, property };
 		} catch (error) {
-			if (!this.continueOnFail()) throw error;
+			if (!this.continueOnFail()) throw new NodeOperationError(node, error as Error, { itemIndex });
 			outputs[OUTPUT.failed].push({ json: { error: (error as Error).message }, pairedItem: { item: itemIndex } });
 		}
 	}

@@ -61,10 +61,8 @@ type Outcome = { answer: HttpAnswer } | { failure: NetworkFailure };
 export function normalizeBaseUrl(raw: unknown): string {
 	const text = typeof raw === 'string' ? raw.trim() : '';
 	if (text === '') return DEFAULT_BASE_URL;
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
+	const url = parseUrl(text);
+	if (!url) {
 		throw new Error(
 			`The Base URL "${excerpt(text, 80)}" is not a URL: write it with its scheme, e.g. ${DEFAULT_BASE_URL}`,
 		);
@@ -75,6 +73,14 @@ export function normalizeBaseUrl(raw: unknown): string {
 		);
 	}
 	return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function parseUrl(text: string): URL | undefined {
+	try {
+		return new URL(text);
+	} catch {
+		return undefined;
+	}
 }
 
 const connections = new WeakMap<object, Promise<Connection>>();
@@ -175,11 +181,15 @@ function parseJson(body: unknown): unknown {
 		return body;
 	}
 	if (body.trim() === '') throw new UnreadableAnswerError('The server sent an empty answer.');
+	const NOT_JSON = Symbol('not JSON');
+	let parsed: unknown = NOT_JSON;
 	try {
-		return JSON.parse(body);
+		parsed = JSON.parse(body);
 	} catch {
-		throw new UnreadableAnswerError(`The server's answer is not JSON: ${excerpt(body)}`);
+		// reported below, with an excerpt of what came back
 	}
+	if (parsed === NOT_JSON) throw new UnreadableAnswerError(`The server's answer is not JSON: ${excerpt(body)}`);
+	return parsed;
 }
 
 /** The server's own words, from either error shape (gateway `{message, requestId}`, upstream `{detail}`). */
@@ -323,7 +333,7 @@ async function call<T>(ctx: IExecuteFunctions, options: CallOptions<T>): Promise
 				try {
 					return options.read(answer);
 				} catch (error) {
-					if (!(error instanceof UnreadableAnswerError)) throw error;
+					if (!(error instanceof UnreadableAnswerError)) throw new NodeOperationError(ctx.getNode(), error as Error);
 					if (options.kind === 'create') {
 						throw mayHaveBeenCreatedError(ctx, conn, error.message, options);
 					}
@@ -455,11 +465,7 @@ export async function fetchGenerations(
 /** Whether a URL is on the API's own host: only there does a request carry the key. */
 export async function isApiHost(ctx: IExecuteFunctions, url: string): Promise<boolean> {
 	const conn = await connection(ctx);
-	try {
-		return new URL(url).origin === new URL(conn.baseUrl).origin;
-	} catch {
-		return false;
-	}
+	return parseUrl(url)?.origin === new URL(conn.baseUrl).origin;
 }
 
 type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];

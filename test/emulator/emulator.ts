@@ -38,6 +38,16 @@ export interface FaultRates {
 	afterAccept?: boolean;
 }
 
+/** A fault a test can script for the next request(s) to an endpoint. */
+export type FaultKind =
+	| '400' | '401' | '403' | '404' | '408' | '429' | '500' | '502' | '503' | '504'
+	| 'reset' | 'hang' | 'malformed' | 'html' | 'empty' | 'no-id' | 'unknown-state';
+export interface ScriptedFault {
+	kind: FaultKind;
+	/** On creates: the generation is made (and billed) before the fault hits. */
+	afterAccept?: boolean;
+}
+
 export interface EmulatorOptions {
 	host?: string;
 	port?: number;
@@ -133,6 +143,8 @@ export class LumaEmulator {
 
 	private random: () => number;
 
+	private readonly scripted = new Map<Endpoint, ScriptedFault[]>();
+
 	private requestCounter = 0;
 
 	private boundPort = 0;
@@ -205,6 +217,13 @@ export class LumaEmulator {
 		await this.stop();
 		if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
 		await this.start();
+	}
+
+	/** The next requests to `endpoint` meet these faults, in order, before the random ones apply. */
+	failNext(endpoint: Endpoint, ...faults: Array<FaultKind | ScriptedFault>): void {
+		const queue = this.scripted.get(endpoint) ?? [];
+		queue.push(...faults.map((fault) => (typeof fault === 'string' ? { kind: fault } : fault)));
+		this.scripted.set(endpoint, queue);
 	}
 
 	resetCounters(): void {
@@ -280,10 +299,12 @@ export class LumaEmulator {
 
 		if (!this.authorized(req)) return this.sendError(req, res, 401, 'Unauthorized: missing or invalid API key');
 
-		if (endpoint !== 'create' || !this.options.faults.afterAccept) {
+		const scripted = this.scripted.get(endpoint)?.shift();
+		if (scripted && !scripted.afterAccept) return this.sendFault(scripted.kind, req, res);
+		if (!scripted && (endpoint !== 'create' || !this.options.faults.afterAccept)) {
 			if (this.injectFault(endpoint, req, res)) return;
 		}
-		if (endpoint === 'create') return this.create(req, res, entry.body);
+		if (endpoint === 'create') return this.create(req, res, entry.body, scripted);
 		if (endpoint === 'fetchOne') return this.fetchOne(req, res, url);
 		return this.fetchMany(req, res, url);
 	}
@@ -376,9 +397,45 @@ export class LumaEmulator {
 		return false;
 	}
 
+	/** Answers with one scripted fault. */
+	private sendFault(kind: FaultKind, req: http.IncomingMessage, res: http.ServerResponse, generation?: StoredGeneration): void {
+		switch (kind) {
+			case 'reset':
+				req.socket.destroy();
+				return;
+			case 'hang':
+				return;
+			case 'malformed':
+				res.writeHead(200, { 'Content-Type': 'application/json' });
+				res.end('{"id": "broken", "state": ');
+				return;
+			case 'html':
+				res.writeHead(502, { 'Content-Type': 'text/html' });
+				res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>');
+				return;
+			case 'empty':
+				res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 0 });
+				res.end();
+				return;
+			case 'no-id':
+				this.sendJson(res, 200, { state: 'queued', created_at: new Date().toISOString() });
+				return;
+			case 'unknown-state': {
+				const body = generation ? this.render(generation) : { id: randomUUID(), created_at: new Date().toISOString() };
+				this.sendJson(res, 200, { ...body, state: 'exploded' });
+				return;
+			}
+			case '429':
+				this.sendError(req, res, 429, 'Too many requests', this.retryAfterHeader(this.options.faults.retryAfterMs ?? 1000));
+				return;
+			default:
+				this.sendError(req, res, Number(kind), kind === '403' ? 'Insufficient credits' : `Injected ${kind}`);
+		}
+	}
+
 	// ---- create ----
 
-	private create(req: http.IncomingMessage, res: http.ServerResponse, body: unknown): void {
+	private create(req: http.IncomingMessage, res: http.ServerResponse, body: unknown, after?: ScriptedFault): void {
 		const problem = validateCreate(body);
 		if (problem) return this.sendError(req, res, 400, problem);
 		const request = body as CreateBody;
@@ -410,6 +467,7 @@ export class LumaEmulator {
 		this.createsByPrompt.set(request.prompt, (this.createsByPrompt.get(request.prompt) ?? 0) + 1);
 		if (request.callback_url) this.scheduleCallbacks(generation);
 
+		if (after) return this.sendFault(after.kind, req, res, generation);
 		if (this.options.faults.afterAccept && this.injectFault('create', req, res)) return;
 		this.sendJson(res, 201, this.render(generation));
 	}
