@@ -90,9 +90,7 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 		const outcome = outcomes.get(`${plan.target}:${plan.id}`)!;
 		const pairedItem = { item: plan.itemIndex };
 		if (outcome.kind === 'error') {
-			if (!this.continueOnFail()) {
-				throw new NodeOperationError(node, outcome.error, { itemIndex: plan.itemIndex });
-			}
+			if (!this.continueOnFail()) throw outcome.error;
 			routed.push({
 				output: OUTPUT.failed,
 				item: { json: { ...input.json, id: plan.id, error: outcome.error.message }, pairedItem },

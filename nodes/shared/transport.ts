@@ -231,13 +231,26 @@ interface CallContext {
 	itemIndex?: number;
 }
 
+/** NodeApiError rewrites messages that mention network codes; ours are already written for people. */
+function apiError(
+	ctx: IExecuteFunctions,
+	data: JsonObject,
+	options: { message: string; description: string; httpCode?: string; itemIndex?: number },
+): NodeApiError {
+	const error = new NodeApiError(ctx.getNode(), data, options);
+	error.message = options.message;
+	error.description = options.description;
+	if (options.httpCode) error.httpCode = options.httpCode;
+	return error;
+}
+
 function httpError(ctx: IExecuteFunctions, conn: Connection, answer: HttpAnswer, call: CallContext): NodeApiError {
 	const { message, requestId } = serverMessage(answer.body);
 	const hint = STATUS_HINTS[answer.status] ?? (answer.status >= 500 ? STATUS_HINTS[500] : '');
 	const safeMessage = redact(message, conn);
-	return new NodeApiError(
-		ctx.getNode(),
-		{ status: answer.status, message: safeMessage, requestId: requestId ?? null } as JsonObject,
+	return apiError(
+		ctx,
+		{ status: answer.status, message: safeMessage, requestId: requestId ?? null },
 		{
 			message: redact(`${call.what} failed with HTTP ${answer.status}: ${safeMessage}`, conn),
 			description: [hint, requestId ? `Gateway request id: ${requestId}.` : ''].filter(Boolean).join(' '),
@@ -248,7 +261,7 @@ function httpError(ctx: IExecuteFunctions, conn: Connection, answer: HttpAnswer,
 }
 
 function networkError(ctx: IExecuteFunctions, failure: NetworkFailure, call: CallContext): NodeApiError {
-	return new NodeApiError(ctx.getNode(), { code: failure.code } as JsonObject, {
+	return apiError(ctx, { code: failure.code }, {
 		message: `${call.what} failed: no answer from the server (${failure.code})`,
 		description: 'Check the Base URL in the Apilaplas API credential and the network, then try again.',
 		itemIndex: call.itemIndex,
@@ -261,7 +274,7 @@ function unreadableError(
 	error: UnreadableAnswerError,
 	call: CallContext,
 ): NodeApiError {
-	return new NodeApiError(ctx.getNode(), { message: redact(error.message, conn) } as JsonObject, {
+	return apiError(ctx, { message: redact(error.message, conn) }, {
 		message: redact(`${call.what}: ${error.message}`, conn),
 		description: 'The gateway answered in a way this node cannot read. Try again later.',
 		itemIndex: call.itemIndex,
@@ -276,7 +289,7 @@ function mayHaveBeenCreatedError(
 	call: CallContext,
 	requestId?: string,
 ): NodeApiError {
-	return new NodeApiError(ctx.getNode(), { message: redact(cause, conn) } as JsonObject, {
+	return apiError(ctx, { message: redact(cause, conn) }, {
 		message: redact(
 			`${call.what} failed after it may have reached the server (${cause}). A generation may have been created and billed (500,000 tokens).`,
 			conn,

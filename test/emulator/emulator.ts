@@ -41,7 +41,9 @@ export interface FaultRates {
 /** A fault a test can script for the next request(s) to an endpoint. */
 export type FaultKind =
 	| '400' | '401' | '403' | '404' | '408' | '429' | '500' | '502' | '503' | '504'
-	| 'reset' | 'hang' | 'malformed' | 'html' | 'empty' | 'no-id' | 'unknown-state';
+	| 'reset' | 'hang' | 'malformed' | 'html' | 'empty' | 'no-id' | 'unknown-state'
+	/** A 400 whose message quotes the request's Authorization header (a careless gateway). */
+	| 'echo-auth';
 export interface ScriptedFault {
 	kind: FaultKind;
 	/** On creates: the generation is made (and billed) before the fault hits. */
@@ -258,6 +260,15 @@ export class LumaEmulator {
 		return times[STATES.indexOf(target)];
 	}
 
+	/** Makes a generation directly, as if created earlier (not counted as a create request). */
+	seed(prompt: string, timeline: { queuedMs?: number; dreamingMs?: number } = {}): string {
+		const generation = this.makeGeneration({ prompt }, Date.now());
+		const queuedMs = timeline.queuedMs ?? this.options.queuedMs;
+		generation.dreamingAt = generation.createdAt + queuedMs;
+		generation.endAt = generation.dreamingAt + (timeline.dreamingMs ?? this.options.dreamingMs);
+		return this.externalId(generation);
+	}
+
 	/** Sets a generation's outcome time from now (tests use it to finish or fail a job on cue). */
 	finish(id: string, outcome: 'completed' | 'failed' = 'completed', inMs = 0, reason?: string): void {
 		const generation = this.generations.get(this.lookupId(id));
@@ -425,6 +436,9 @@ export class LumaEmulator {
 				this.sendJson(res, 200, { ...body, state: 'exploded' });
 				return;
 			}
+			case 'echo-auth':
+				this.sendError(req, res, 400, `Bad request with header ${req.headers.authorization ?? ''}`);
+				return;
 			case '429':
 				this.sendError(req, res, 429, 'Too many requests', this.retryAfterHeader(this.options.faults.retryAfterMs ?? 1000));
 				return;

@@ -65,7 +65,7 @@ export const nodeTypes: INodeTypes = {
 } as INodeTypes;
 
 /** Applies the credential's own `authenticate` (generic headers resolved as n8n resolves them). */
-class TestCredentialsHelper extends ICredentialsHelper {
+export class TestCredentialsHelper extends ICredentialsHelper {
 	constructor(private readonly credentials: Record<string, ICredentialDataDecryptedObject>) {
 		super();
 	}
@@ -143,7 +143,7 @@ const captureLogger = {
 
 let binaryReady: Promise<void> | undefined;
 
-function prepareContainer(): Promise<void> {
+export function prepareEngine(): Promise<void> {
 	Container.set(Logger, captureLogger as unknown as Logger);
 	binaryReady ??= Container.get(BinaryDataService).init();
 	return binaryReady;
@@ -170,7 +170,7 @@ export interface RunResult {
 }
 
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
-	await prepareContainer();
+	await prepareEngine();
 	const workflow = new Workflow({
 		id: 'test-workflow',
 		nodes: options.nodes,

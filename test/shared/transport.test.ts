@@ -1,0 +1,120 @@
+/** The transport's rules, seen through the nodes in n8n's real engine against the emulator. */
+import { retryAfterMs } from '../../nodes/shared/transport';
+import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
+import { TEST_KEY, useEmulator } from '../helpers/emulator';
+
+const env = useEmulator();
+
+function waitFor(id: string, extra: Record<string, unknown> = {}) {
+	return runWorkflow({
+		nodes: [node('Trigger', TRIGGER_TYPE), node('Wait', WAIT_TYPE, { maxWaitSeconds: 30, ...extra })],
+		connections: chain('Trigger', 'Wait'),
+		items: items({ id }),
+		credentials: env.credentials,
+	});
+}
+
+function generateOne(prompt = 'A lighthouse at dawn', credentials = env.credentials) {
+	return runWorkflow({
+		nodes: [node('Trigger', TRIGGER_TYPE), node('Generate', GENERATE_TYPE, { prompt })],
+		connections: chain('Trigger', 'Generate'),
+		items: items({}),
+		credentials,
+	});
+}
+
+describe('reads', () => {
+	test('are retried through 5xx, 429 and a reset until they succeed', async () => {
+		const id = env.emulator.seed('retry me', { queuedMs: 0, dreamingMs: 0 });
+		env.emulator.failNext('fetchOne', '503', '429', 'reset', '500');
+		const result = await waitFor(id);
+		expect(result.error).toBeUndefined();
+		expect(result.outputs('Wait')[0].map((item) => item.json.state)).toEqual(['completed']);
+		expect(env.emulator.count('fetchOne')).toBe(5);
+	});
+
+	test('are retried a bounded number of times; the item then times out with the reason', async () => {
+		const id = env.emulator.seed('never answered', { queuedMs: 0, dreamingMs: 0 });
+		env.emulator.failNext('fetchOne', ...Array<'503'>(200).fill('503'));
+		const result = await waitFor(id, { maxWaitSeconds: 1 });
+		const [timedOut] = result.outputs('Wait')[2];
+		expect(timedOut.json).toMatchObject({ id, timedOut: true, state: null });
+		expect(timedOut.json.lastError).toMatch(/HTTP 503/);
+		// 100x faster clock: 1 "second" of Max Wait is 10 ms of backoff budget per try at most.
+		expect(env.emulator.count('fetchOne')).toBeLessThan(60);
+	});
+
+	test('honour Retry-After', async () => {
+		const id = env.emulator.seed('slow down', { queuedMs: 0, dreamingMs: 0 });
+		env.emulator.configure({ faults: { retryAfterMs: 400 } });
+		env.emulator.failNext('fetchOne', '429');
+		await waitFor(id, { maxWaitSeconds: 100 });
+		const [first, second] = env.emulator.log.filter((entry) => entry.endpoint === 'fetchOne');
+		expect(second.at - first.at).toBeGreaterThanOrEqual(380);
+	});
+
+	test('Retry-After is read in seconds and as an HTTP date', () => {
+		const now = Date.parse('2026-11-24T10:00:00Z');
+		expect(retryAfterMs('2', now)).toBe(2000);
+		expect(retryAfterMs('0.5', now)).toBe(500);
+		expect(retryAfterMs('Tue, 24 Nov 2026 10:00:07 GMT', now)).toBe(7000);
+		expect(retryAfterMs('Tue, 24 Nov 2026 09:00:00 GMT', now)).toBe(0);
+		expect(retryAfterMs('soon', now)).toBeUndefined();
+		expect(retryAfterMs(undefined, now)).toBeUndefined();
+	});
+});
+
+describe('creates', () => {
+	test('are retried after 429 (the server did not accept them)', async () => {
+		env.emulator.failNext('create', '429', '429');
+		const result = await generateOne();
+		expect(result.error).toBeUndefined();
+		expect(result.outputs('Generate')[0]).toHaveLength(1);
+		expect(env.emulator.count('create')).toBe(3);
+		expect(env.emulator.acceptedCreates).toBe(1);
+	});
+
+	test('are retried after a refused connection (nothing was sent)', async () => {
+		const { baseUrl } = env.emulator;
+		await env.emulator.stop();
+		const running = generateOne('Refused first', { apiKey: TEST_KEY, baseUrl });
+		setTimeout(() => void env.emulator.start(), 60);
+		const result = await running;
+		expect(result.error).toBeUndefined();
+		expect(result.outputs('Generate')[0][0].json.id).toEqual(expect.any(String));
+		expect(env.emulator.acceptedCreates).toBe(1);
+	});
+
+	test.each([
+		['a 500 after the server accepted it', { kind: '500', afterAccept: true }, 1, /HTTP 500/],
+		['a reset after the server accepted it', { kind: 'reset', afterAccept: true }, 1, /network error ECONNRESET/],
+		['a 502 (the client cannot tell)', { kind: '502' }, 0, /HTTP 502/],
+		['an unreadable 200', { kind: 'malformed', afterAccept: true }, 1, /not JSON/],
+		['a timeout', { kind: 'hang', afterAccept: true }, 1, /network error ECONNABORTED/],
+	] as const)('are never retried after an ambiguous failure: %s', async (_label, fault, accepted, cause) => {
+		env.emulator.failNext('create', fault);
+		const result = await generateOne();
+		expect(env.emulator.count('create')).toBe(1);
+		expect(env.emulator.acceptedCreates).toBe(accepted);
+		expect(result.error?.message).toMatch(cause);
+		expect(result.error?.message).toMatch(/may have been created and billed \(500,000 tokens\)/);
+		expect(result.error?.description).toMatch(/not sent again/);
+	});
+});
+
+describe('errors', () => {
+	test('carry the server message, the status and the request id', async () => {
+		const result = await waitFor('00000000-0000-4000-8000-000000000000');
+		expect(result.error?.message).toMatch(/HTTP 404: Generation 00000000-0000-4000-8000-000000000000 not found/);
+		expect(result.error?.description).toMatch(/does not know this generation.*Gateway request id: req-\d+/);
+		expect((result.error as { httpCode?: string }).httpCode).toBe('404');
+	});
+
+	test('never contain the API key, even when the server echoes it', async () => {
+		env.emulator.failNext('create', 'echo-auth');
+		const result = await generateOne();
+		const seen = JSON.stringify([result.error?.message, result.error?.description, result.run.data, logLines]);
+		expect(result.error?.message).toMatch(/Bad request with header Bearer \[redacted\]/);
+		expect(seen).not.toContain(TEST_KEY);
+	});
+});
