@@ -1,0 +1,217 @@
+/** Luma Generate in n8n's real engine against the emulator: what it sends, refuses and never repeats. */
+import type { INode } from 'n8n-workflow';
+
+import { chain, GENERATE_TYPE, items, node, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
+import { useEmulator } from '../helpers/emulator';
+
+const env = useEmulator();
+
+function generate(parameters: INode['parameters'], inputs: Array<Record<string, unknown>> = [{}], nodeExtra: Partial<INode> = {}) {
+	return runWorkflow({
+		nodes: [node('Trigger', TRIGGER_TYPE), { ...node('Generate', GENERATE_TYPE, parameters), ...nodeExtra }],
+		connections: chain('Trigger', 'Generate'),
+		items: items(...inputs),
+		credentials: env.credentials,
+	});
+}
+
+const sentBodies = () => env.emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => entry.body);
+const IMG_A = 'https://example.com/a.png';
+const IMG_B = 'https://example.com/b.png';
+
+describe('every mode sends exactly the body API.md specifies', () => {
+	let done1: string;
+	let done2: string;
+	beforeEach(() => {
+		done1 = env.emulator.seed('earlier one', { queuedMs: 0, dreamingMs: 0 });
+		done2 = env.emulator.seed('earlier two', { queuedMs: 0, dreamingMs: 0 });
+	});
+	const base = { prompt: 'A red fox in fresh snow', aspect_ratio: '16:9', model: 'ray-2' };
+
+	test.each([
+		['text to video', { mode: 'textToVideo' }, () => ({ ...base, loop: false })],
+		[
+			'text to video, every field',
+			{ mode: 'textToVideo', aspectRatio: '9:21', loop: true, model: 'ray-flash-2', resolution: '4k', duration: '9s', callbackUrl: 'https://example.com/hook' },
+			() => ({ ...base, aspect_ratio: '9:21', loop: true, model: 'ray-flash-2', resolution: '4k', duration: '9s', callback_url: 'https://example.com/hook' }),
+		],
+		['image to video, start frame', { mode: 'imageToVideo', startImageUrl: IMG_A, loop: true }, () => ({ ...base, loop: true, keyframes: { frame0: { type: 'image', url: IMG_A } } })],
+		['image to video, end frame only', { mode: 'imageToVideo', endImageUrl: IMG_B }, () => ({ ...base, loop: false, keyframes: { frame1: { type: 'image', url: IMG_B } } })],
+		[
+			'image to video, start and end frames',
+			{ mode: 'imageToVideo', startImageUrl: IMG_A, endImageUrl: IMG_B },
+			() => ({ ...base, loop: false, keyframes: { frame0: { type: 'image', url: IMG_A }, frame1: { type: 'image', url: IMG_B } } }),
+		],
+		['extend', { mode: 'extend', generationId: '=ID1' }, () => ({ ...base, loop: false, keyframes: { frame0: { type: 'generation', id: done1 } } })],
+		[
+			'extend, ending on an image',
+			{ mode: 'extend', generationId: '=ID1', endImageUrl: IMG_B },
+			() => ({ ...base, loop: false, keyframes: { frame0: { type: 'generation', id: done1 }, frame1: { type: 'image', url: IMG_B } } }),
+		],
+		['reverse extend', { mode: 'reverseExtend', generationId: '=ID1' }, () => ({ ...base, keyframes: { frame1: { type: 'generation', id: done1 } } })],
+		[
+			'reverse extend, starting from an image',
+			{ mode: 'reverseExtend', generationId: '=ID1', startImageUrl: IMG_A },
+			() => ({ ...base, keyframes: { frame0: { type: 'image', url: IMG_A }, frame1: { type: 'generation', id: done1 } } }),
+		],
+		[
+			'interpolate',
+			{ mode: 'interpolate', firstGenerationId: '=ID1', secondGenerationId: '=ID2' },
+			() => ({ ...base, keyframes: { frame0: { type: 'generation', id: done1 }, frame1: { type: 'generation', id: done2 } } }),
+		],
+	])('%s', async (_label, parameters, expected) => {
+		const resolved = JSON.parse(JSON.stringify(parameters).replace(/=ID1/g, done1).replace(/=ID2/g, done2));
+		const result = await generate({ prompt: base.prompt, ...resolved });
+		expect(result.error).toBeUndefined();
+		expect(sentBodies()).toEqual([expected()]);
+		const [item] = result.outputs('Generate')[0];
+		expect(item.json).toMatchObject({ state: 'queued', request: expected(), tokenCost: 500000 });
+		expect(env.emulator.generations.has(item.json.id as string)).toBe(true);
+	});
+
+	test('a generation id with a gateway suffix, mapped by expression, is sent as its UUID', async () => {
+		await generate({ mode: 'extend', prompt: 'more of it', generationId: '={{ $json.id }}' }, [{ id: `${done1}:luma/ray-2` }]);
+		expect((sentBodies()[0] as any).keyframes.frame0.id).toBe(done1);
+	});
+});
+
+describe('output', () => {
+	test('one item per input, paired, with the input fields still there', async () => {
+		const result = await generate({ prompt: '={{ $json.text }}', options: { createsPerMinute: 600 } }, [
+			{ text: 'First prompt', row: 1 },
+			{ text: 'Second prompt', row: 2 },
+		]);
+		const out = result.outputs('Generate')[0];
+		expect(out.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+		expect(out.map((item) => item.json.row)).toEqual([1, 2]);
+		expect(out[0].json).toMatchObject({ text: 'First prompt', mode: 'textToVideo', model: 'ray-2', tokenCost: 500000 });
+		expect(out[0].json.createdAt).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
+		expect(out[0].json.id).not.toEqual(out[1].json.id);
+	});
+});
+
+describe('bad input: a clear error naming item and field, and nothing sent', () => {
+	const UUID1 = '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9';
+	const UUID2 = '755f9bbb-d99b-4880-992b-f05244ddba61';
+	const goodFor: Record<string, Record<string, unknown>> = {
+		textToVideo: {},
+		imageToVideo: { startImageUrl: IMG_A },
+		extend: { generationId: UUID1 },
+		reverseExtend: { generationId: UUID1 },
+		interpolate: { firstGenerationId: UUID1, secondGenerationId: UUID2 },
+	};
+	const fields = ['prompt', 'aspectRatio', 'model', 'resolution', 'duration', 'callbackUrl', 'startImageUrl', 'endImageUrl', 'generationId', 'firstGenerationId', 'secondGenerationId'];
+	// Every field is mapped from the item, so item 0 is valid and only item 1 carries the fault.
+	const mapped = Object.fromEntries(fields.map((field) => [field, `={{ $json.${field} }}`]));
+
+	test.each([
+		['empty prompt', 'textToVideo', { prompt: '' }, /^Prompt is empty \[item 1\]$/],
+		['blank prompt', 'textToVideo', { prompt: '   ' }, /^Prompt is empty \[item 1\]$/],
+		['short prompt', 'textToVideo', { prompt: 'hi' }, /^Prompt is too short \(2 characters\) \[item 1\]$/],
+		['long prompt', 'textToVideo', { prompt: 'x'.repeat(5001) }, /^Prompt is too long \(5,001 characters\) \[item 1\]$/],
+		['a number as prompt', 'textToVideo', { prompt: 42 }, /^Prompt must be text, but got a number \(42\) \[item 1\]$/],
+		['unknown aspect ratio', 'textToVideo', { aspectRatio: '19:9' }, /^Aspect Ratio "19:9" is not a valid value \[item 1\]$/],
+		['model in the wrong case', 'textToVideo', { model: 'Ray-2' }, /^Model "Ray-2" is not a valid value \[item 1\]$/],
+		['unknown resolution', 'textToVideo', { resolution: '8k' }, /^Resolution "8k" is not a valid value \[item 1\]$/],
+		['unknown duration', 'textToVideo', { duration: '7s' }, /^Duration "7s" is not a valid value \[item 1\]$/],
+		['loop with an end image', 'imageToVideo', { endImageUrl: IMG_B, loop: true }, /^Loop cannot be used with an end image \[item 1\]$/],
+		['loop with extend ending on an image', 'extend', { endImageUrl: IMG_B, loop: true }, /^Loop cannot be used with an end image \[item 1\]$/],
+		['an id that is not a UUID', 'extend', { generationId: 'abc-123' }, /^Generation ID to Extend "abc-123" is not a generation ID \[item 1\]$/],
+		['an empty id', 'interpolate', { firstGenerationId: '' }, /^First Generation ID is empty \[item 1\]$/],
+		['a list as id', 'reverseExtend', { generationId: [UUID1] }, /^Generation ID to Lead Up To must be a single generation ID, but got a list \[item 1\]$/],
+		['an ftp image URL', 'imageToVideo', { startImageUrl: 'ftp://example.com/a.png' }, /^Start Image URL "ftp:\/\/example.com\/a.png" is not an http\(s\) URL \[item 1\]$/],
+		['a relative image URL', 'imageToVideo', { startImageUrl: '/images/a.png' }, /^Start Image URL "\/images\/a.png" is not an http\(s\) URL \[item 1\]$/],
+		['image to video without any image', 'imageToVideo', { startImageUrl: '' }, /^Start Image URL is empty \[item 1\]$/],
+		['a callback URL without scheme', 'textToVideo', { callbackUrl: 'example.com/hook' }, /^Callback URL "example.com\/hook" is not an http\(s\) URL \[item 1\]$/],
+	] as const)('%s', async (_label, mode, bad, message) => {
+		const valid = { prompt: 'A perfectly fine prompt', aspectRatio: '16:9', model: 'ray-2', ...goodFor[mode] };
+		const result = await generate({ ...mapped, mode, loop: '={{ $json.loop ?? false }}' }, [valid, { ...valid, ...bad }]);
+		expect(result.error?.message).toMatch(message);
+		expect(result.error?.description).toEqual(expect.any(String));
+		expect(env.emulator.log).toHaveLength(0);
+	});
+
+	test('the fix is in the description', async () => {
+		const result = await generate({ prompt: 'A fine prompt', model: 'Ray-2' });
+		expect(result.error?.description).toBe('Did you mean "ray-2"? Use one of: ray-2, ray-flash-2, ray-1-6.');
+	});
+});
+
+describe('continue on fail', () => {
+	test('invalid items become error items with their pairing; valid ones are created', async () => {
+		const result = await generate(
+			{ prompt: '={{ $json.prompt }}', options: { createsPerMinute: 600 } },
+			[{ prompt: 'A valid one' }, { prompt: 'no' }, { prompt: 'Another valid one' }],
+			{ onError: 'continueRegularOutput' },
+		);
+		const out = result.outputs('Generate')[0];
+		expect(out.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(out[1].json.error).toBe('Prompt is too short (2 characters) [item 1]');
+		expect([out[0].json.id, out[2].json.id]).toEqual([expect.any(String), expect.any(String)]);
+		expect(env.emulator.acceptedCreates).toBe(2);
+	});
+});
+
+describe('spending guards', () => {
+	test('Max Creates per Run stops the run before any request', async () => {
+		const result = await generate({ prompt: 'A fine prompt', options: { maxCreatesPerRun: 2 } }, [{}, {}, {}]);
+		expect(result.error?.message).toBe('This run would create 3 generations (1,500,000 tokens), more than Max Creates per Run (2)');
+		expect(result.error?.description).toMatch(/raise Options → Max Creates per Run to 3/);
+		expect(env.emulator.log).toHaveLength(0);
+	});
+
+	test('Dry Run outputs the exact bodies and sends nothing', async () => {
+		const result = await generate({ prompt: 'A fine prompt', duration: '5s', options: { dryRun: true } }, [{}, {}]);
+		expect(result.outputs('Generate')[0].map((item) => item.json.request)).toEqual([
+			{ prompt: 'A fine prompt', aspect_ratio: '16:9', model: 'ray-2', loop: false, duration: '5s' },
+			{ prompt: 'A fine prompt', aspect_ratio: '16:9', model: 'ray-2', loop: false, duration: '5s' },
+		]);
+		expect(env.emulator.log).toHaveLength(0);
+	});
+});
+
+describe('never paying twice', () => {
+	test('under injected 429s and 5xx, accepted creates equal the items that succeeded', async () => {
+		env.emulator.configure({ faults: { tooMany429: 0.2, error5xx: 0.2, on: ['create'], retryAfterMs: 5 }, seed: 7 });
+		const prompts = Array.from({ length: 30 }, (_, i) => ({ prompt: `Storm prompt number ${i}` }));
+		const result = await generate({ prompt: '={{ $json.prompt }}', options: { createsPerMinute: 600 } }, prompts, {
+			onError: 'continueRegularOutput',
+		});
+		const out = result.outputs('Generate')[0];
+		const succeeded = out.filter((item) => item.json.id);
+		const failed = out.filter((item) => item.json.error);
+		expect(out).toHaveLength(30);
+		expect(succeeded.length + failed.length).toBe(30);
+		expect(env.emulator.acceptedCreates).toBe(succeeded.length);
+		for (const count of env.emulator.createsByPrompt.values()) expect(count).toBe(1);
+		expect(env.emulator.count('create', (entry) => entry.status === 429)).toBeGreaterThan(0);
+		expect(failed.length).toBeGreaterThan(0);
+		for (const item of failed) expect(item.json.error).toMatch(/HTTP 50\d.*may have been created and billed/);
+	});
+
+	test('a run that stops part-way lists the ids it already created', async () => {
+		env.emulator.configure({ credits: 2 });
+		const result = await generate({ prompt: '={{ $json.prompt }}', options: { createsPerMinute: 600 } }, [
+			{ prompt: 'First prompt' },
+			{ prompt: 'Second prompt' },
+			{ prompt: 'Third prompt' },
+		]);
+		const ids = [...env.emulator.generations.keys()];
+		expect(ids).toHaveLength(2);
+		expect(result.error?.message).toBe('Creating the generation for item 2 failed with HTTP 403: Insufficient credits: top up your balance');
+		expect(result.error?.description).toContain(`Already created in this run (not lost, fetch them with Luma Wait): item 0: ${ids[0]}, item 1: ${ids[1]}.`);
+		expect(env.emulator.count('create')).toBe(3);
+	});
+
+	test('100 items against a limit of 20 a minute: paced, none fails with 429', async () => {
+		// The clock runs 100x faster: a "minute" is 600 ms for both the node and the emulator.
+		env.emulator.configure({ createLimit: { count: 20, windowMs: 600 } });
+		const prompts = Array.from({ length: 100 }, (_, i) => ({ prompt: `Batch prompt ${i}` }));
+		const result = await generate({ prompt: '={{ $json.prompt }}', options: { maxCreatesPerRun: 100 } }, prompts);
+		expect(result.error).toBeUndefined();
+		expect(result.outputs('Generate')[0].filter((item) => item.json.id)).toHaveLength(100);
+		expect(env.emulator.acceptedCreates).toBe(100);
+		const sent = env.emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => entry.body as any);
+		expect(sent.map((body) => body.prompt)).toEqual([...new Set(sent.map((body) => body.prompt))].sort((a, b) => Number(a.split(' ')[2]) - Number(b.split(' ')[2])));
+	});
+});
