@@ -11,7 +11,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import type { Generation, LumaState } from '../shared/generation';
 import { generationUuid, hasReached } from '../shared/generation';
 import { pause, timing } from '../shared/timing';
-import { BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient } from '../shared/transport';
+import { BATCH_REFUSED, fetchGeneration, fetchGenerations, isTimeout, isTransient } from '../shared/transport';
 
 /** Long polls of single ids running at once, when the batch endpoint is refused. */
 const SINGLE_FETCH_CONCURRENCY = 10;
@@ -128,6 +128,12 @@ export class GenerationPoller {
 				}
 				answers = result;
 			} catch (error) {
+				if (this.signal?.aborted) return;
+				// A request cut short by Max Wait is no news about the server.
+				const cutByDeadline = Date.now() >= this.settings.deadline && isTimeout(error);
+				if (isTransient(error) && !cutByDeadline) {
+					pending.forEach((id) => this.lastError.set(id, (error as Error).message));
+				}
 				if (this.stopped) return;
 				if (!isTransient(error)) {
 					// A final refusal (unknown id, bad key): these ids end with that error.
@@ -138,7 +144,6 @@ export class GenerationPoller {
 					}
 					return;
 				}
-				pending.forEach((id) => this.lastError.set(id, (error as Error).message));
 				await pause(pauseMs, this.signal);
 				pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
 				continue;

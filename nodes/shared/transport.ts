@@ -164,15 +164,29 @@ async function sendOnce(
 		};
 		let body = response.body;
 		if (options.encoding === 'stream' && (response.statusCode < 200 || response.statusCode >= 300)) {
-			// An error answer to a download: free the socket, keep no stream around.
-			(body as { destroy?: () => void })?.destroy?.();
-			body = '';
+			body = await readErrorStream(body);
 		}
 		return { answer: { status: response.statusCode, headers: response.headers ?? {}, body } };
 	} catch (error) {
 		const code = errorCode(error);
 		return { failure: { code, notSent: NOT_SENT_CODES.has(code) } };
 	}
+}
+
+/** The start of an error answer to a download, as text; the rest is dropped with the socket. */
+async function readErrorStream(stream: unknown): Promise<string> {
+	const source = stream as AsyncIterable<Uint8Array> & { destroy?: () => void };
+	let text = '';
+	try {
+		for await (const chunk of source) {
+			text += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
+			if (text.length > 4096) break;
+		}
+	} catch {
+		// a broken error body: what arrived is enough
+	}
+	source.destroy?.();
+	return text;
 }
 
 function parseJson(body: unknown): unknown {
@@ -261,11 +275,19 @@ function httpError(ctx: IExecuteFunctions, conn: Connection, answer: HttpAnswer,
 }
 
 function networkError(ctx: IExecuteFunctions, failure: NetworkFailure, call: CallContext): NodeApiError {
-	return apiError(ctx, { code: failure.code }, {
+	const error = apiError(ctx, { code: failure.code }, {
 		message: `${call.what} failed: no answer from the server (${failure.code})`,
 		description: 'Check the Base URL in the Apilaplas API credential and the network, then try again.',
 		itemIndex: call.itemIndex,
 	});
+	error.context.networkCode = failure.code;
+	return error;
+}
+
+/** Whether a request failed by running out of time (its own timeout, e.g. at Max Wait). */
+export function isTimeout(error: unknown): boolean {
+	const code = error instanceof NodeApiError ? error.context.networkCode : undefined;
+	return code === 'ECONNABORTED' || code === 'ETIMEDOUT';
 }
 
 function unreadableError(

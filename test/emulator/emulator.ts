@@ -668,6 +668,8 @@ export class LumaEmulator {
 		if (!generation || this.stateAt(generation) !== 'completed') {
 			return this.sendError(req, res, 404, 'Asset not found');
 		}
+		const scripted = this.scripted.get('asset')?.shift();
+		if (scripted) return this.sendFault(scripted.kind, req, res);
 		if (this.injectFault('asset', req, res)) return;
 		entry.status = 200;
 		if (match![2] === 'jpg') {

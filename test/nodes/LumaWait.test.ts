@@ -1,0 +1,229 @@
+/** Luma Wait in n8n's real engine against the emulator: how it waits, routes, counts and stops. */
+import type { INode } from 'n8n-workflow';
+
+import type { EmulatorOptions, Shape, WaitParam } from '../emulator/emulator';
+import { SAMPLE_MP4 } from '../emulator/emulator';
+import { binaryBuffer, chain, items, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
+import { useEmulator } from '../helpers/emulator';
+
+const env = useEmulator();
+const COMPLETED = 0;
+const FAILED = 1;
+const TIMED_OUT = 2;
+
+function wait(parameters: INode['parameters'], inputs: Array<Record<string, unknown>>, nodeExtra: Partial<INode> = {}, cancelAfterMs?: number) {
+	return runWorkflow({
+		nodes: [node('Trigger', TRIGGER_TYPE), { ...node('Wait', WAIT_TYPE, parameters), ...nodeExtra }],
+		connections: chain('Trigger', 'Wait'),
+		items: items(...inputs),
+		credentials: env.credentials,
+		cancelAfterMs,
+	});
+}
+
+const fetches = () => env.emulator.count('fetchOne') + env.emulator.count('fetchMany');
+
+describe('routing by state', () => {
+	test('Wait Until Completed: queued → dreaming → completed goes to Completed; a failure goes to Failed with its reason', async () => {
+		const ok = env.emulator.seed('a calm lake');
+		const bad = env.emulator.seed('a banned thing [fail]');
+		const result = await wait({}, [{ id: ok, row: 'a' }, { id: bad, row: 'b' }]);
+		const out = result.outputs('Wait');
+		expect(out[COMPLETED].map((item) => [item.json.id, item.json.state, item.json.row])).toEqual([[ok, 'completed', 'a']]);
+		expect(out[COMPLETED][0].json.videoUrl).toBe(`${env.emulator.baseUrl}/assets/${ok}.mp4`);
+		expect(out[FAILED].map((item) => [item.json.id, item.json.state, item.json.failureReason])).toEqual([[bad, 'failed', 'Contains blacklisted words']]);
+		expect(out[TIMED_OUT]).toEqual([]);
+		expect(out[COMPLETED][0].pairedItem).toEqual({ item: 0 });
+		expect(out[FAILED][0].pairedItem).toEqual({ item: 1 });
+	});
+
+	test('Wait Until Dreaming ends on dreaming, and also on completed or failed', async () => {
+		const starting = env.emulator.seed('starting', { queuedMs: 50, dreamingMs: 100_000 });
+		const done = env.emulator.seed('already done', { queuedMs: 0, dreamingMs: 0 });
+		const failed = env.emulator.seed('already failed [fail-moderation]', { queuedMs: 0, dreamingMs: 0 });
+		const result = await wait({ waitUntil: 'dreaming' }, [{ id: starting }, { id: done }, { id: failed }]);
+		const out = result.outputs('Wait');
+		expect(out[COMPLETED].map((item) => [item.json.id, item.json.state])).toEqual([[starting, 'dreaming'], [done, 'completed']]);
+		expect(out[FAILED].map((item) => [item.json.id, item.json.failureReason])).toEqual([[failed, 'Frame moderation failed']]);
+	});
+
+	test('a generation slower than Max Wait lands in Timed Out with its id and last state', async () => {
+		const slow = env.emulator.seed('glacial', { queuedMs: 100_000 });
+		const result = await wait({ maxWaitSeconds: 50 }, [{ id: slow, keep: 'me' }]);
+		expect(result.outputs('Wait')[TIMED_OUT]).toEqual([
+			{ json: { id: slow, keep: 'me', state: 'queued', timedOut: true, waitedSeconds: expect.any(Number) }, pairedItem: { item: 0 } },
+		]);
+	});
+
+	test('the same id on several items is asked about once and routed for each item', async () => {
+		const id = env.emulator.seed('shared');
+		const result = await wait({}, [{ id, n: 1 }, { id, n: 2 }]);
+		expect(result.outputs('Wait')[COMPLETED].map((item) => item.json.n)).toEqual([1, 2]);
+		expect(env.emulator.count('fetchMany')).toBe(0);
+	});
+});
+
+describe('every API shape the page allows', () => {
+	const matrix: Array<[Shape, 'array' | 'object', WaitParam]> = [
+		['upstream', 'array', 'schema'],
+		['upstream', 'object', 'both'],
+		['status-field', 'array', 'state'],
+		['status-field', 'object', 'status'],
+		['video-object', 'array', 'schema'],
+		['video-url', 'object', 'schema'],
+		['suffixed-id', 'array', 'schema'],
+		['suffixed-id', 'object', 'none'],
+	];
+	test.each(matrix)('shape %s, fetch-many as %s, wait parameter %s', async (shape, manyShape, waitParam) => {
+		env.emulator.configure({ shape, manyShape, waitParam } as EmulatorOptions);
+		const ok = env.emulator.seed('fine');
+		const bad = env.emulator.seed('not fine [fail]');
+		const result = await wait({}, [{ id: ok }, { id: bad }]);
+		const out = result.outputs('Wait');
+		expect(out[COMPLETED].map((item) => item.json.id)).toEqual([ok]);
+		expect(out[COMPLETED][0].json.videoUrl).toMatch(/\/assets\/.*\.mp4$/);
+		expect(out[FAILED].map((item) => [item.json.id, item.json.failureReason])).toEqual([[bad, 'Contains blacklisted words']]);
+		expect(out[FAILED][0].json.generation).toEqual(expect.objectContaining({ id: bad }));
+	});
+});
+
+describe('request counts', () => {
+	test('one generation lasting 4 hold windows costs at most 5 fetches', async () => {
+		const id = env.emulator.seed('four windows', { queuedMs: 600, dreamingMs: 550 });
+		const result = await wait({}, [{ id }]);
+		expect(result.outputs('Wait')[COMPLETED]).toHaveLength(1);
+		expect(fetches()).toBeLessThanOrEqual(5);
+		expect(fetches()).toBeGreaterThanOrEqual(4);
+	});
+
+	test('100 generations cost at most ceil(100/50) fetches per hold window', async () => {
+		const ids = Array.from({ length: 100 }, (_, i) => env.emulator.seed(`many ${i}`, { queuedMs: 600, dreamingMs: 550 }));
+		const started = Date.now();
+		const result = await wait({}, ids.map((id) => ({ id })));
+		const windows = Math.ceil((Date.now() - started) / env.emulator.options.holdMs);
+		expect(result.outputs('Wait')[COMPLETED]).toHaveLength(100);
+		expect(env.emulator.count('fetchOne')).toBe(0);
+		expect(env.emulator.count('fetchMany')).toBeLessThanOrEqual(2 * windows);
+		expect(env.emulator.count('fetchMany')).toBeLessThanOrEqual(10);
+	});
+
+	test('a server that ignores the wait parameter gets at most one fetch per pause', async () => {
+		env.emulator.configure({ waitParam: 'none' });
+		const id = env.emulator.seed('impatient server', { queuedMs: 300, dreamingMs: 400 });
+		await wait({}, [{ id }]);
+		const times = env.emulator.log.filter((entry) => entry.endpoint === 'fetchOne').map((entry) => entry.at);
+		const gaps = times.slice(1).map((at, i) => at - times[i]);
+		// Pauses start at 1 s and grow to 5 s (10 ms to 50 ms on this 100x clock).
+		expect(Math.min(...gaps)).toBeGreaterThanOrEqual(9);
+		expect(times.length).toBeLessThanOrEqual(Math.ceil(700 / 10) / 3);
+	});
+
+	test('early answers below the target are followed by a pause, not a tight loop', async () => {
+		env.emulator.configure({ earlyReturnRate: 1 });
+		const ids = Array.from({ length: 3 }, (_, i) => env.emulator.seed(`early ${i}`, { queuedMs: 200, dreamingMs: 300 }));
+		const result = await wait({}, ids.map((id) => ({ id })));
+		expect(result.outputs('Wait')[COMPLETED]).toHaveLength(3);
+		expect(env.emulator.count('fetchMany')).toBeLessThanOrEqual(20);
+	});
+});
+
+describe('fall-back and errors', () => {
+	test('when fetch-many is refused, ids are fetched one by one without failing', async () => {
+		env.emulator.configure({ manyEndpoint: 'refused' });
+		const ids = [env.emulator.seed('one'), env.emulator.seed('two'), env.emulator.seed('three [fail]')];
+		const result = await wait({}, ids.map((id) => ({ id })));
+		const out = result.outputs('Wait');
+		expect(out[COMPLETED].map((item) => item.json.id)).toEqual(ids.slice(0, 2));
+		expect(out[FAILED].map((item) => item.json.id)).toEqual([ids[2]]);
+		expect(env.emulator.count('fetchMany')).toBe(1);
+		expect(env.emulator.count('fetchOne')).toBeGreaterThanOrEqual(3);
+	});
+
+	test('an id the server does not know is an item error, not a hang', async () => {
+		const known = env.emulator.seed('known');
+		const unknown = '11111111-2222-4333-8444-555555555555';
+		const result = await wait({}, [{ id: known }, { id: unknown }], { onError: 'continueRegularOutput' });
+		const out = result.outputs('Wait');
+		expect(out[COMPLETED].map((item) => item.json.id)).toEqual([known]);
+		expect(out[FAILED]).toEqual([
+			{
+				json: { id: unknown, error: `Fetching generation ${unknown} failed with HTTP 404: Generation ${unknown} not found` },
+				pairedItem: { item: 1 },
+			},
+		]);
+	});
+
+	test('without continue-on-fail the unknown id stops the workflow with a clear message', async () => {
+		const unknown = '11111111-2222-4333-8444-555555555555';
+		const result = await wait({}, [{ id: unknown }]);
+		expect(result.error?.message).toBe(`Fetching generation ${unknown} failed with HTTP 404: Generation ${unknown} not found`);
+	});
+
+	test('a transient failure never routes an item to Failed', async () => {
+		const id = env.emulator.seed('bumpy road');
+		env.emulator.failNext('fetchOne', '503', 'reset', '502', '504', '408', 'malformed', 'html', 'empty');
+		const result = await wait({}, [{ id }]);
+		expect(result.outputs('Wait')[COMPLETED].map((item) => item.json.id)).toEqual([id]);
+		expect(result.outputs('Wait')[FAILED]).toEqual([]);
+	});
+
+	test.each([
+		['zero Max Wait', { maxWaitSeconds: 0 }, 'Max Wait (Seconds) is 0 seconds, outside 1 to 21,600 [item 0]'],
+		['negative Max Wait', { maxWaitSeconds: -5 }, 'Max Wait (Seconds) is -5 seconds, outside 1 to 21,600 [item 0]'],
+		['absurd Max Wait', { maxWaitSeconds: 1e9 }, 'Max Wait (Seconds) is 1000000000 seconds, outside 1 to 21,600 [item 0]'],
+		['Wait Until failed', { waitUntil: 'failed' }, 'Wait Until "failed" is not a valid value [item 0]'],
+		['an empty binary field name', { downloadVideo: true, binaryPropertyName: ' ' }, 'Put Output File in Field is empty [item 0]'],
+		['an id that is not a UUID', { generationId: 'video-42' }, 'Generation ID "video-42" is not a generation ID [item 0]'],
+		['an empty id', { generationId: '={{ "" }}' }, 'Generation ID is empty [item 0]'],
+	])('bad input: %s', async (_label, parameters, message) => {
+		const result = await wait(parameters, [{ id: '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9' }]);
+		expect(result.error?.message).toBe(message);
+		expect(env.emulator.log).toHaveLength(0);
+	});
+});
+
+describe('cancel', () => {
+	test('stopping the execution mid-wait ends the node within a second and leaves no request loop', async () => {
+		env.emulator.configure({ holdMs: 30_000 });
+		const id = env.emulator.seed('forever', { queuedMs: 10_000_000 });
+		const result = await wait({ maxWaitSeconds: 3600 }, [{ id }], {}, 300);
+		expect(result.elapsedMs).toBeLessThan(1300);
+		const seen = env.emulator.log.length;
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		expect(env.emulator.log.length).toBe(seen);
+	});
+});
+
+describe('Download Video', () => {
+	test('gives the MP4 as binary data whose bytes equal the emulator\'s', async () => {
+		const id = env.emulator.seed('download me');
+		const result = await wait({ downloadVideo: true, binaryPropertyName: 'video' }, [{ id }]);
+		const [item] = result.outputs('Wait')[COMPLETED];
+		expect(item.binary?.video).toMatchObject({ mimeType: 'video/mp4', fileName: `${id}.mp4`, fileExtension: 'mp4' });
+		expect((await binaryBuffer(item.binary!.video)).equals(SAMPLE_MP4)).toBe(true);
+		expect(item.json.videoUrl).toBe(`${env.emulator.baseUrl}/assets/${id}.mp4`);
+	});
+
+	test('sends the API key only to the API\'s own host', async () => {
+		const id = env.emulator.seed('same host');
+		await wait({ downloadVideo: true }, [{ id }]);
+		env.emulator.configure({ assetOrigin: env.emulator.baseUrl.replace('127.0.0.1', 'localhost') });
+		const other = env.emulator.seed('other host');
+		const result = await wait({ downloadVideo: true }, [{ id: other }]);
+		expect(result.outputs('Wait')[COMPLETED][0].binary?.data).toBeDefined();
+		const assets = env.emulator.log.filter((entry) => entry.endpoint === 'asset');
+		expect(assets.map((entry) => [entry.url.includes(id) ? 'api host' : 'other host', entry.authorization !== undefined])).toEqual([
+			['api host', true],
+			['other host', false],
+		]);
+	});
+
+	test('a failed download keeps the id and URL in the error', async () => {
+		const id = env.emulator.seed('broken asset');
+		env.emulator.failNext('asset', '404');
+		const result = await wait({ downloadVideo: true }, [{ id }]);
+		expect(result.error?.message).toBe(
+			`Downloading the video for item 0 failed with HTTP 404: Injected 404 (generation ${id} completed; video URL: ${env.emulator.baseUrl}/assets/${id}.mp4)`,
+		);
+	});
+});
