@@ -211,7 +211,9 @@ describe('never paying twice', () => {
 		expect(result.error).toBeUndefined();
 		expect(result.outputs('Generate')[0].filter((item) => item.json.id)).toHaveLength(100);
 		expect(env.emulator.acceptedCreates).toBe(100);
-		const sent = env.emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => entry.body as any);
-		expect(sent.map((body) => body.prompt)).toEqual([...new Set(sent.map((body) => body.prompt))].sort((a, b) => Number(a.split(' ')[2]) - Number(b.split(' ')[2])));
+		// Sent in item order (a rare 429 from arrival jitter is retried in place, never skipped).
+		const sent = env.emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => Number((entry.body as any).prompt.split(' ')[2]));
+		expect(sent).toEqual([...sent].sort((a, b) => a - b));
+		expect(env.emulator.count('create', (entry) => entry.status === 429)).toBeLessThanOrEqual(5);
 	});
 });
