@@ -16,9 +16,9 @@ interface GenerateOptions {
 	maxCreatesPerRun?: number;
 }
 
-function errorItem(error: Error & { description?: string | null }, itemIndex: number): INodeExecutionData {
+function errorItem(input: IDataObject, error: Error & { description?: string | null }, itemIndex: number): INodeExecutionData {
 	return {
-		json: { error: error.message, ...(error.description ? { description: error.description } : {}) },
+		json: { ...input, error: error.message, ...(error.description ? { description: error.description } : {}) },
 		pairedItem: { item: itemIndex },
 	};
 }
@@ -67,11 +67,11 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		const request = requests[itemIndex];
+		const input = items[itemIndex].json;
 		if (request instanceof Error) {
-			output.push(errorItem(request, itemIndex));
+			output.push(errorItem(input, request, itemIndex));
 			continue;
 		}
-		const input = items[itemIndex].json;
 		if (options.dryRun) {
 			output.push({
 				json: { ...input, dryRun: true, mode: request.mode, request: request.body, tokenCost: TOKENS_PER_CREATE },
@@ -102,7 +102,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			});
 		} catch (error) {
 			if (this.continueOnFail()) {
-				output.push(errorItem(error as Error, itemIndex));
+				output.push(errorItem(input, error as Error, itemIndex));
 				continue;
 			}
 			throw withCreatedIds(error as Error, created);

@@ -68,7 +68,10 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 			download[itemIndex] = { enabled, property };
 		} catch (error) {
 			if (!this.continueOnFail()) throw new NodeOperationError(node, error as Error, { itemIndex });
-			outputs[OUTPUT.failed].push({ json: { error: (error as Error).message }, pairedItem: { item: itemIndex } });
+			// An error item from upstream (e.g. a create that failed) keeps its own reason.
+			const input = items[itemIndex].json;
+			const reason = typeof input.error === 'string' ? input.error : (error as Error).message;
+			outputs[OUTPUT.failed].push({ json: { ...input, error: reason }, pairedItem: { item: itemIndex } });
 		}
 	}
 

@@ -6,7 +6,7 @@
  *   --wait-param schema|state|status|both|none --many-shape array|object
  *   --many-returns any|all --many-endpoint on|refused --early-return-rate 0.2
  *   --error5xx 0.1 --too-many429 0.1 --reset 0.02 --hang 0.01 --malformed 0.01
- *   --create-limit 20 --create-window-ms 60000 --credits 100 --large-video-bytes 209715200
+ *   --failure-rate 0.05 --create-limit 20 --create-window-ms 60000 --credits 100 --large-video-bytes 209715200
  * Prints one JSON line {"ready": true, "baseUrl": ...} when listening; SIGINT/SIGTERM stop it.
  */
 import type { EmulatorOptions, Shape, WaitParam } from './emulator';
@@ -55,6 +55,7 @@ function main(): void {
 		credits: num('credits'),
 		largeVideoBytes: num('large-video-bytes', 200 * 1024 * 1024),
 		assetOrigin: flags['asset-origin'],
+		failureRate: num('failure-rate', 0),
 		seed: num('seed', 1),
 	};
 	const emulator = new LumaEmulator(options);

@@ -106,6 +106,7 @@ describe('the long poll (API.md section 2)', () => {
 
 	test('a completed generation serves a playable MP4', async () => {
 		const { body } = await create({ prompt: 'abc' });
+		emulator.finish(body.id, 'completed', 50);
 		const done = await one(body.id, '&state=completed');
 		const video = await fetch(done.body.assets.video);
 		expect(video.headers.get('content-type')).toBe('video/mp4');

@@ -75,6 +75,8 @@ export interface EmulatorOptions {
 	credits?: number;
 	/** Origin of asset URLs (default: this server). */
 	assetOrigin?: string;
+	/** Share of generations that end `failed` with a real failure reason, at random. */
+	failureRate?: number;
 	/** Size of the video of a prompt marked `[large]`. */
 	largeVideoBytes?: number;
 	seed?: number;
@@ -167,6 +169,7 @@ export class LumaEmulator {
 			earlyReturnRate: 0,
 			faults: {},
 			largeVideoBytes: 200 * 1024 * 1024,
+			failureRate: 0,
 			seed: 1,
 			...options,
 		};
@@ -492,7 +495,14 @@ export class LumaEmulator {
 		const marker = FAILURE_MARKERS.find(([mark]) => prompt.includes(mark));
 		const frames = [request.keyframes?.frame0, request.keyframes?.frame1].filter(Boolean) as Keyframe[];
 		const unreadable = frames.some((frame) => frame.type === 'image' && frame.url!.includes('unreadable'));
-		const failureReason = marker ? marker[1] : unreadable ? 'Failed to read user input frames' : null;
+		const unlucky = this.options.failureRate > 0 && this.random() < this.options.failureRate;
+		const failureReason = marker
+			? marker[1]
+			: unreadable
+				? 'Failed to read user input frames'
+				: unlucky
+					? FAILURE_MARKERS[Math.floor(this.random() * FAILURE_MARKERS.length)][1]
+					: null;
 		const generation: StoredGeneration = {
 			id: randomUUID(),
 			request,
