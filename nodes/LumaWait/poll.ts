@@ -173,6 +173,9 @@ export class GenerationPoller {
 
 			if (progressed) {
 				pauseMs = timing.pollPauseMinMs;
+				// A server that answers when *any* id is ready would otherwise get one request per
+				// straggler finishing a moment later: let those land, then ask once for all of them.
+				if (pending.length > 0) await pause(timing.pollPauseMinMs, this.signal);
 			} else {
 				// Nothing new: if the server did not hold the request, do not ask again at once.
 				await pause(pauseMs - (Date.now() - askedAt), this.signal);
