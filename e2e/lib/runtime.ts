@@ -69,7 +69,10 @@ export async function ensureRuntime(): Promise<void> {
 
 /** The environment with Node 24 first on PATH, for n8n and anything it builds. */
 export function node24Env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-	return { ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH ?? ''}`, ...extra };
+	const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH ?? ''}`, ...extra };
+	// Under jest NODE_ENV is "test", which makes n8n use a throw-away database.
+	delete env.NODE_ENV;
+	return env;
 }
 
 /** Builds and packs this package; returns the tarball's path. */
@@ -104,6 +107,7 @@ export async function prepareHome(name: string, tarball: string, port: number): 
 	const env = node24Env({
 		N8N_USER_FOLDER: folder,
 		N8N_PORT: String(port),
+		N8N_RUNNERS_BROKER_PORT: String(port + 1),
 		N8N_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_HOST: '127.0.0.1',
 		N8N_PROTOCOL: 'http',
@@ -169,6 +173,7 @@ export interface BinaryInfo {
 	mimeType?: string;
 	fileName?: string;
 	fileSize?: string;
+	bytes?: number;
 	fileExtension?: string;
 	id?: string;
 }
