@@ -193,6 +193,10 @@ export async function startN8n(home: N8nHome): Promise<RunningN8n> {
 	child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-20000)));
 	child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-20000)));
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	// Never leave n8n behind, even when the caller dies without stopping it.
+	const killOnExit = () => child.kill('SIGKILL');
+	process.once('exit', killOnExit);
+	void exited.then(() => process.removeListener('exit', killOnExit));
 	const stop = async () => {
 		if (child.exitCode === null) {
 			child.kill('SIGTERM');
