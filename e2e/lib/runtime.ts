@@ -32,10 +32,10 @@ export interface RunResult {
 export function run(
 	command: string,
 	args: string[],
-	options: { cwd?: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean; timeoutMs?: number } = {},
+	options: { cwd?: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean; timeoutMs?: number; onStart?: (child: ChildProcess) => void } = {},
 ): Promise<RunResult> {
 	return new Promise((resolve, reject) => {
-		execFile(
+		const child = execFile(
 			command,
 			args,
 			{ cwd: options.cwd ?? ROOT, env: options.env ?? process.env, maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 15 * 60_000 },
@@ -48,6 +48,7 @@ export function run(
 				resolve({ code, stdout, stderr });
 			},
 		);
+		options.onStart?.(child);
 	});
 }
 
@@ -148,9 +149,10 @@ export async function importFile(home: N8nHome, kind: 'workflow' | 'credentials'
  * `n8n execute --id=… --rawOutput`: the run (IRun) as JSON. n8n prints it through its logger at
  * level info, between log lines, pretty-printed: the block from a line "{" to a line "}".
  */
-export async function executeWorkflow(home: N8nHome, id: string): Promise<ExecutedRun> {
+export async function executeWorkflow(home: N8nHome, id: string, onStart?: (child: ChildProcess) => void): Promise<ExecutedRun> {
 	const { stdout, stderr, code } = await run(NODE24, [N8N_BIN, 'execute', `--id=${id}`, '--rawOutput'], {
 		env: { ...home.env, N8N_LOG_LEVEL: 'info' },
+		onStart,
 		allowFailure: true,
 		timeoutMs: 10 * 60_000,
 	});
@@ -164,7 +166,7 @@ export interface ExecutedRun {
 	data: {
 		resultData: {
 			error?: { message?: string; description?: string };
-			runData: Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, BinaryInfo> }> | null> } }>>;
+			runData: Record<string, Array<{ startTime: number; executionTime: number; data?: { main: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, BinaryInfo> }> | null> } }>>;
 		};
 	};
 }

@@ -99,6 +99,8 @@ export interface LoggedRequest {
 	method: string;
 	url: string;
 	status: number;
+	/** When the answer was fully sent (unset for hung or reset requests). */
+	doneAt?: number;
 	authorization: string | undefined;
 	body?: unknown;
 }
@@ -297,7 +299,10 @@ export class LumaEmulator {
 			authorization: req.headers.authorization,
 		};
 		this.log.push(entry);
-		res.on('finish', () => (entry.status = res.statusCode));
+		res.on('finish', () => {
+			entry.status = res.statusCode;
+			entry.doneAt = Date.now();
+		});
 
 		const rawBody = await this.readBody(req);
 		if (endpoint === 'create') {
@@ -629,11 +634,18 @@ export class LumaEmulator {
 			this.sendJson(res, 200, answer());
 			return;
 		}
-		const timer = setTimeout(() => {
-			this.timers.delete(timer);
-			this.sendJson(res, 200, answer());
-		}, Math.min(readyAt - now, this.options.holdMs));
-		this.timers.add(timer);
+		// Timers may fire a millisecond early: never answer before the state has really changed.
+		const answerAt = Math.min(readyAt, now + this.options.holdMs);
+		let timer: NodeJS.Timeout;
+		const arm = () => {
+			timer = setTimeout(() => {
+				this.timers.delete(timer);
+				if (Date.now() < answerAt) return arm();
+				this.sendJson(res, 200, answer());
+			}, Math.max(1, answerAt - Date.now()));
+			this.timers.add(timer);
+		};
+		arm();
 		res.on('close', () => {
 			clearTimeout(timer);
 			this.timers.delete(timer);

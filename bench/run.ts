@@ -1,0 +1,294 @@
+/**
+ * `npm run bench`: Luma Generate + Luma Wait against the hand-built polling loop users build
+ * today (HTTP Request → Wait 5 s → HTTP Request → IF → back to Wait), in one real n8n, on one
+ * emulator. Time runs 10 times fast: a 3 s hold stands for the API's 30 s. Every figure is a
+ * count or a ratio that does not depend on that scale, or a latency stated with it.
+ * Prints the table, writes bench/RESULTS.md, and exits non-zero when a goal is missed.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { LumaEmulator } from '../test/emulator/emulator';
+import type { Workflow, WorkflowNode } from '../e2e/lib/examples';
+import { CREDENTIAL_ID, CREDENTIAL_NAME } from '../e2e/lib/examples';
+import type { ExecutedRun, N8nHome } from '../e2e/lib/runtime';
+import { buildAndPack, ensureRuntime, executeWorkflow, importFile, prepareHome, ROOT, run, RUNTIME_DIR, STATE_DIR, step } from '../e2e/lib/runtime';
+
+const SCALE = 0.1;
+const HOLD_MS = 30_000 * SCALE;
+const KEY = 'bench-key-5e1f';
+const LOOP_INTERVAL_S = 5;
+const LARGE_VIDEO_BYTES = 200 * 1024 * 1024;
+
+interface Row {
+	figure: string;
+	luma: string;
+	loop: string;
+	goal: string;
+	met: boolean;
+}
+
+const rows: Row[] = [];
+function record(row: Row): void {
+	rows.push(row);
+	step(`${row.met ? 'ok  ' : 'MISS'} ${row.figure}: ${row.luma}${row.loop ? ` | loop: ${row.loop}` : ''} (goal ${row.goal})`);
+}
+
+function load(file: string): Workflow {
+	return JSON.parse(readFileSync(path.join(ROOT, 'bench', 'workflows', file), 'utf8')) as Workflow;
+}
+
+function nodeNamed(workflow: Workflow, name: string): WorkflowNode {
+	const node = workflow.nodes.find((candidate) => candidate.name === name);
+	if (!node) throw new Error(`no node "${name}" in ${workflow.name}`);
+	return node;
+}
+
+/** A benchmark variant of a committed workflow: its own id, its prompts, and parameter overrides. */
+function variant(base: Workflow, id: string, prompts: string[], overrides: Record<string, Record<string, unknown>> = {}): Workflow {
+	const workflow = JSON.parse(JSON.stringify(base)) as Workflow;
+	workflow.id = id;
+	nodeNamed(workflow, 'Prompts').parameters.jsCode = `return ${JSON.stringify(prompts.map((prompt) => ({ json: { prompt } })))};`;
+	for (const [name, parameters] of Object.entries(overrides)) Object.assign(nodeNamed(workflow, name).parameters, parameters);
+	return workflow;
+}
+
+/** The same workflow, one prompt at a time (Loop Over Items), so each item's latency is its own. */
+function oneAtATime(workflow: Workflow, firstWorker: string): Workflow {
+	const loop: WorkflowNode = {
+		id: '9d9d9d9d-0000-4000-8000-000000000001',
+		name: 'One at a time',
+		type: 'n8n-nodes-base.splitInBatches',
+		typeVersion: 3,
+		position: [300, 400],
+		parameters: { batchSize: 1, options: {} },
+	};
+	const connections = JSON.parse(JSON.stringify(workflow.connections).split('"node":"Done"').join('"node":"One at a time"')) as Workflow['connections'];
+	connections.Prompts = { main: [[{ node: loop.name, type: 'main', index: 0 }]] };
+	connections[loop.name] = { main: [[], [{ node: firstWorker, type: 'main', index: 0 }]] };
+	return { ...workflow, nodes: [...workflow.nodes.filter((node) => node.name !== 'Done'), loop], connections };
+}
+
+function prompts(count: number, tag: string, extra = ''): string[] {
+	return Array.from({ length: count }, (_, i) => `Benchmark ${tag} prompt ${i}${extra}`);
+}
+
+function percentile(values: number[], p: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** When each generation id left `nodeName` through its first output, from the run's tasks. */
+function leaveTimes(result: ExecutedRun, nodeName: string): Map<string, number> {
+	const times = new Map<string, number>();
+	for (const task of result.data.resultData.runData[nodeName] ?? []) {
+		for (const item of task.data?.main[0] ?? []) times.set(String(item.json.id), task.startTime + task.executionTime);
+	}
+	return times;
+}
+
+function fetches(emulator: LumaEmulator): number {
+	return emulator.count('fetchOne') + emulator.count('fetchMany');
+}
+
+async function main(): Promise<void> {
+	const started = Date.now();
+	const emulator = await new LumaEmulator({ keys: [KEY], holdMs: HOLD_MS, largeVideoBytes: LARGE_VIDEO_BYTES }).start();
+	await ensureRuntime();
+	const tarball = await buildAndPack();
+	const home = await prepareHome('bench', tarball, 5697);
+
+	const luma = load('luma-nodes.json');
+	const loopBase = load('hand-built-loop.json');
+	const loop = JSON.parse(JSON.stringify(loopBase).split('__BASE_URL__').join(emulator.baseUrl)) as Workflow;
+	const scaledInterval = { amount: LOOP_INTERVAL_S * SCALE };
+	const fourWindows = { queuedMs: 2 * HOLD_MS, dreamingMs: 2 * HOLD_MS - 100 }; // just under 4 hold windows
+	const workflows: Workflow[] = [
+		variant(luma, 'BenchLumaOne0001', prompts(1, 'one')),
+		variant(loop, 'BenchLoopOne0001', prompts(1, 'loop-one'), { 'Wait 5 s': scaledInterval }),
+		variant(luma, 'BenchLumaHundred', prompts(100, 'hundred')),
+		variant(loop, 'BenchLoopHundred', prompts(100, 'loop-hundred'), { 'Wait 5 s': scaledInterval }),
+		oneAtATime(variant(luma, 'BenchLumaLatency', prompts(10, 'latency')), 'Luma Generate'),
+		oneAtATime(variant(loop, 'BenchLoopLatency', prompts(10, 'loop-latency'), { 'Wait 5 s': scaledInterval }), 'Create'),
+		variant(luma, 'BenchLumaLargeDl', prompts(1, 'large', ' [large]'), { 'Luma Wait': { maxWaitSeconds: 600, downloadVideo: true } }),
+		variant(luma, 'BenchLumaPacing1', prompts(100, 'pacing'), { 'Luma Generate': { options: { maxCreatesPerRun: 100, createsPerMinute: 20 / SCALE } } }),
+		variant(luma, 'BenchLumaThousan', prompts(1000, 'overhead')),
+	];
+	const credentials = path.join(STATE_DIR, 'bench-credentials.json');
+	writeFileSync(
+		credentials,
+		JSON.stringify([
+			{ id: CREDENTIAL_ID, name: CREDENTIAL_NAME, type: 'apilaplasApi', data: { apiKey: KEY, baseUrl: emulator.baseUrl } },
+			{ id: 'benchHeaderAuth1', name: 'Apilaplas key as a header', type: 'httpHeaderAuth', data: { name: 'Authorization', value: `Bearer ${KEY}` } },
+		]),
+		{ mode: 0o600 },
+	);
+	await importFile(home, 'credentials', credentials);
+	const workflowFile = path.join(STATE_DIR, 'bench-workflows.json');
+	writeFileSync(workflowFile, JSON.stringify(workflows));
+	await importFile(home, 'workflow', workflowFile);
+
+	const execute = async (id: string, timeline: { queuedMs: number; dreamingMs: number }, onStart?: Parameters<typeof executeWorkflow>[2]) => {
+		emulator.configure({ ...timeline, createLimit: undefined });
+		emulator.resetCounters();
+		step(`running ${id}…`);
+		const result = await executeWorkflow(home, id, onStart);
+		const error = result.data.resultData.error;
+		if (error) throw new Error(`${id} failed: ${error.message} ${error.description ?? ''}`);
+		return result;
+	};
+
+	// 1. One generation lasting 4 hold windows.
+	await execute('BenchLumaOne0001', fourWindows);
+	const lumaOne = fetches(emulator);
+	await execute('BenchLoopOne0001', fourWindows);
+	const loopOne = fetches(emulator);
+	record({
+		figure: 'fetch requests to wait for 1 generation lasting 4 hold windows',
+		luma: String(lumaOne),
+		loop: `${loopOne} (${(loopOne / lumaOne).toFixed(1)}× Luma Wait)`,
+		goal: 'Luma Wait ≤ 5',
+		met: lumaOne <= 5,
+	});
+
+	// 2. A hundred of them in one run.
+	await execute('BenchLumaHundred', fourWindows);
+	const lumaHundred = fetches(emulator);
+	await execute('BenchLoopHundred', fourWindows);
+	const loopHundred = fetches(emulator);
+	const allowed = 2 * (4 + 1); // 2 batches of 50, one fetch per hold window plus the answering one
+	record({
+		figure: 'fetch requests for 100 such generations in one run',
+		luma: `${lumaHundred} (${(lumaHundred / 4 / 2).toFixed(2)} per hold window per 50 ids)`,
+		loop: `${loopHundred} (${(loopHundred / lumaHundred).toFixed(0)}× Luma Wait)`,
+		goal: `≤ 2 per hold window per 50 ids (≤ ${allowed} with the answering fetch)`,
+		met: lumaHundred <= allowed,
+	});
+
+	// 3. Completion-to-output latency, one generation at a time (10 each).
+	const latencies = async (id: string, nodeName: string) => {
+		const result = await execute(id, { queuedMs: 500, dreamingMs: 1_000 });
+		const left = leaveTimes(result, nodeName);
+		return [...left].map(([genId, at]) => at - emulator.generations.get(genId.split(':')[0])!.endAt);
+	};
+	const lumaLatency = await latencies('BenchLumaLatency', 'Luma Wait');
+	const loopLatency = await latencies('BenchLoopLatency', 'Finished?');
+	const fmt = (values: number[]) => `median ${percentile(values, 50)} ms, p95 ${percentile(values, 95)} ms (n=${values.length})`;
+	record({
+		figure: 'completion-to-output latency',
+		luma: fmt(lumaLatency),
+		loop: `${fmt(loopLatency)}; at real scale the loop's wait alone is 10× this`,
+		goal: 'Luma Wait median ≤ 50 ms on loopback',
+		met: lumaLatency.length === 10 && percentile(lumaLatency, 50) <= 50,
+	});
+
+	// 4. Memory while downloading a 200 MB video as binary data.
+	const samples: Array<{ at: number; rss: number }> = [];
+	let sampler: NodeJS.Timeout | undefined;
+	await execute('BenchLumaLargeDl', { queuedMs: 200, dreamingMs: 500 }, (child) => {
+		sampler = setInterval(() => {
+			try {
+				const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+				const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+				if (kb) samples.push({ at: Date.now(), rss: kb * 1024 });
+			} catch {
+				// the process has ended
+			}
+		}, 20);
+	});
+	clearInterval(sampler);
+	const asset = emulator.log.find((entry) => entry.endpoint === 'asset');
+	const before = samples.filter((sample) => sample.at <= asset!.at);
+	const during = samples.filter((sample) => sample.at >= asset!.at && sample.at <= (asset!.doneAt ?? Infinity) + 500);
+	const baseline = before[before.length - 1]?.rss ?? NaN;
+	const growth = Math.max(...during.map((sample) => sample.rss)) - baseline;
+	const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+	record({
+		figure: `peak memory growth downloading a ${mb(LARGE_VIDEO_BYTES)} video as binary`,
+		luma: `${mb(growth)} (RSS of n8n, ${during.length} samples during ${((asset!.doneAt! - asset!.at) / 1000).toFixed(1)} s)`,
+		loop: '',
+		goal: '≤ 64 MB',
+		met: during.length > 0 && growth <= 64 * 1024 * 1024,
+	});
+
+	// 5. 100 creates against a limit of 20 a (scaled) minute.
+	const minuteMs = 60_000 * SCALE;
+	emulator.configure({ queuedMs: 0, dreamingMs: 0 });
+	emulator.resetCounters();
+	emulator.configure({ createLimit: { count: 20, windowMs: minuteMs } });
+	step('running BenchLumaPacing1…');
+	const pacing = await executeWorkflow(home, 'BenchLumaPacing1');
+	const created = pacing.data.resultData.runData['Luma Generate']?.[0]?.data?.main[0]?.filter((item) => typeof item.json.id === 'string').length ?? 0;
+	const accepted = emulator.log.filter((entry) => entry.endpoint === 'create' && entry.status === 201).map((entry) => entry.at);
+	const tooMany = emulator.count('create', (entry) => entry.status === 429);
+	const achieved = ((accepted.length - 1) / (accepted[accepted.length - 1] - accepted[0])) * minuteMs;
+	record({
+		figure: '100 creates against a limit of 20 per minute',
+		luma: `${100 - created} items failed; ${tooMany} answers were 429; ${achieved.toFixed(1)} creates per minute (${((achieved / 20) * 100).toFixed(0)}% of the limit)`,
+		loop: '',
+		goal: '0 items failed by 429; ≥ 95% of the allowed rate',
+		met: created === 100 && !pacing.data.resultData.error && achieved >= 19,
+	});
+
+	// 6. Node overhead per item: 1,000 items through both nodes, the server answering at once.
+	const thousand = await execute('BenchLumaThousan', { queuedMs: 0, dreamingMs: 0 });
+	const task = (name: string) => thousand.data.resultData.runData[name][0].executionTime;
+	const engineMs = task('Luma Generate') + task('Luma Wait');
+	const serverMs = emulator.log.reduce((sum, entry) => sum + ((entry.doneAt ?? entry.at) - entry.at), 0);
+	record({
+		figure: 'node overhead per item (1,000 items, instant server)',
+		luma: `${((engineMs - serverMs) / 1000).toFixed(2)} ms (engine ${engineMs} ms − server ${serverMs} ms, ${emulator.count('create')} creates, ${fetches(emulator)} fetches)`,
+		loop: '',
+		goal: 'stated',
+		met: thousand.data.resultData.runData['Done']?.[0]?.data?.main[0]?.length === 1000,
+	});
+
+	// 7. What users install.
+	const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--silent']);
+	const packed = (JSON.parse(stdout) as Array<{ size: number; unpackedSize: number; entryCount: number }>)[0];
+	const dependencies = Object.keys((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: object }).dependencies ?? {}).length;
+	record({
+		figure: 'packed size, runtime dependencies',
+		luma: `${(packed.size / 1000).toFixed(1)} kB packed (${(packed.unpackedSize / 1000).toFixed(1)} kB unpacked, ${packed.entryCount} files), ${dependencies} dependencies`,
+		loop: '',
+		goal: '< 150 kB, 0',
+		met: packed.size < 150_000 && dependencies === 0,
+	});
+
+	await emulator.stop();
+	writeResults(home, Date.now() - started);
+	const missed = rows.filter((row) => !row.met);
+	if (missed.length) {
+		console.error(`\n${missed.length} goal(s) missed: ${missed.map((row) => row.figure).join('; ')}`);
+		process.exit(1);
+	}
+}
+
+function writeResults(home: N8nHome, tookMs: number): void {
+	const n8nVersion = (JSON.parse(readFileSync(path.join(RUNTIME_DIR, 'node_modules', 'n8n', 'package.json'), 'utf8')) as { version: string }).version;
+	const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+	const table = [
+		'| figure | Luma Wait / Luma Generate | hand-built loop (HTTP Request → Wait 5 s → HTTP Request → IF) | goal | met |',
+		'|---|---|---|---|---|',
+		...rows.map((row) => `| ${row.figure} | ${row.luma} | ${row.loop || '–'} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`),
+	].join('\n');
+	const text = `# Benchmark results
+
+Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, in real n8n ${n8nVersion} (Node ${process.versions.node} runs the
+benchmark, n8n runs on Node 24) against the emulator, on ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}.
+Time ran 10 times fast: the emulator held long polls ${HOLD_MS / 1000} s (the API's 30 s) and the hand-built loop waited
+${LOOP_INTERVAL_S * SCALE} s (5 s). Counts and ratios do not depend on that scale; latencies are on this scale. The whole run took ${Math.round(tookMs / 1000)} s.
+
+${table}
+
+The hand-built loop is \`bench/workflows/hand-built-loop.json\`, run in the same n8n (${path.relative(ROOT, home.folder)}).
+`;
+	writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), text);
+	console.log(`\n${table}\n\nwritten to bench/RESULTS.md`);
+}
+
+main().catch((error) => {
+	console.error(`\nThe benchmark failed: ${error instanceof Error ? error.stack : String(error)}`);
+	process.exit(1);
+});
