@@ -75,6 +75,8 @@ export interface EmulatorOptions {
 	credits?: number;
 	/** Origin of asset URLs (default: this server). */
 	assetOrigin?: string;
+	/** A path prefix the API is served under (a gateway behind a reverse proxy), e.g. `/luma`. */
+	pathPrefix?: string;
 	/** Share of generations that end `failed` with a real failure reason, at random. */
 	failureRate?: number;
 	/** Size of the video of a prompt marked `[large]`. */
@@ -125,8 +127,8 @@ function mulberry32(seed: number): () => number {
 }
 
 export class LumaEmulator {
-	readonly options: Required<Omit<EmulatorOptions, 'assetOrigin' | 'createLimit' | 'credits'>> &
-		Pick<EmulatorOptions, 'assetOrigin' | 'createLimit' | 'credits'>;
+	readonly options: Required<Omit<EmulatorOptions, 'assetOrigin' | 'createLimit' | 'credits' | 'pathPrefix'>> &
+		Pick<EmulatorOptions, 'assetOrigin' | 'createLimit' | 'credits' | 'pathPrefix'>;
 
 	readonly generations = new Map<string, StoredGeneration>();
 
@@ -289,7 +291,10 @@ export class LumaEmulator {
 
 	private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
 		const url = new URL(req.url ?? '/', this.baseUrl);
-		const endpoint = this.endpointOf(req.method ?? 'GET', url.pathname);
+		const prefix = this.options.pathPrefix ?? '';
+		let pathname = url.pathname;
+		if (prefix) pathname = pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : pathname.startsWith('/assets/') ? pathname : '/unprefixed';
+		const endpoint = this.endpointOf(req.method ?? 'GET', pathname);
 		const entry: LoggedRequest = {
 			at: Date.now(),
 			endpoint,

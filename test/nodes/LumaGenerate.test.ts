@@ -105,6 +105,7 @@ describe('bad input: a clear error naming item and field, and nothing sent', () 
 	const mapped = Object.fromEntries(fields.map((field) => [field, `={{ $json.${field} }}`]));
 
 	test.each([
+		['missing prompt', 'textToVideo', { prompt: undefined }, /^Prompt is empty \[item 1\]$/],
 		['empty prompt', 'textToVideo', { prompt: '' }, /^Prompt is empty \[item 1\]$/],
 		['blank prompt', 'textToVideo', { prompt: '   ' }, /^Prompt is empty \[item 1\]$/],
 		['short prompt', 'textToVideo', { prompt: 'hi' }, /^Prompt is too short \(2 characters\) \[item 1\]$/],
@@ -114,6 +115,9 @@ describe('bad input: a clear error naming item and field, and nothing sent', () 
 		['model in the wrong case', 'textToVideo', { model: 'Ray-2' }, /^Model "Ray-2" is not a valid value \[item 1\]$/],
 		['unknown resolution', 'textToVideo', { resolution: '8k' }, /^Resolution "8k" is not a valid value \[item 1\]$/],
 		['unknown duration', 'textToVideo', { duration: '7s' }, /^Duration "7s" is not a valid value \[item 1\]$/],
+		['resolution in the wrong case', 'textToVideo', { resolution: '1080P' }, /^Resolution "1080P" is not a valid value \[item 1\]$/],
+		['duration in the wrong case', 'textToVideo', { duration: '5S' }, /^Duration "5S" is not a valid value \[item 1\]$/],
+		['aspect ratio written with a slash', 'textToVideo', { aspectRatio: '16/9' }, /^Aspect Ratio "16\/9" is not a valid value \[item 1\]$/],
 		['loop with an end image', 'imageToVideo', { endImageUrl: IMG_B, loop: true }, /^Loop cannot be used with an end image \[item 1\]$/],
 		['loop with extend ending on an image', 'extend', { endImageUrl: IMG_B, loop: true }, /^Loop cannot be used with an end image \[item 1\]$/],
 		['an id that is not a UUID', 'extend', { generationId: 'abc-123' }, /^Generation ID to Extend "abc-123" is not a generation ID \[item 1\]$/],
@@ -123,6 +127,8 @@ describe('bad input: a clear error naming item and field, and nothing sent', () 
 		['a relative image URL', 'imageToVideo', { startImageUrl: '/images/a.png' }, /^Start Image URL "\/images\/a.png" is not an http\(s\) URL \[item 1\]$/],
 		['image to video without any image', 'imageToVideo', { startImageUrl: '' }, /^Start Image URL is empty \[item 1\]$/],
 		['a callback URL without scheme', 'textToVideo', { callbackUrl: 'example.com/hook' }, /^Callback URL "example.com\/hook" is not an http\(s\) URL \[item 1\]$/],
+		['a relative callback URL', 'textToVideo', { callbackUrl: '/hooks/luma' }, /^Callback URL "\/hooks\/luma" is not an http\(s\) URL \[item 1\]$/],
+		['an end image URL with a javascript scheme', 'extend', { endImageUrl: 'javascript:alert(1)' }, /^End Image URL "javascript:alert\(1\)" is not an http\(s\) URL \[item 1\]$/],
 	] as const)('%s', async (_label, mode, bad, message) => {
 		const valid = { prompt: 'A perfectly fine prompt', aspectRatio: '16:9', model: 'ray-2', ...goodFor[mode] };
 		const result = await generate({ ...mapped, mode, loop: '={{ $json.loop ?? false }}' }, [valid, { ...valid, ...bad }]);
