@@ -27,7 +27,7 @@ describe('reads', () => {
 	test('are retried through 5xx, 429 and a reset until they succeed', async () => {
 		const id = env.emulator.seed('retry me', { queuedMs: 0, dreamingMs: 0 });
 		env.emulator.failNext('fetchOne', '503', '429', 'reset', '500');
-		const result = await waitFor(id);
+		const result = await waitFor(id, { maxWaitSeconds: 600 });
 		expect(result.error).toBeUndefined();
 		expect(result.outputs('Wait')[0].map((item) => item.json.state)).toEqual(['completed']);
 		expect(env.emulator.count('fetchOne')).toBe(5);
@@ -36,11 +36,11 @@ describe('reads', () => {
 	test('are retried a bounded number of times; the item then times out with the reason', async () => {
 		const id = env.emulator.seed('never answered', { queuedMs: 0, dreamingMs: 0 });
 		env.emulator.failNext('fetchOne', ...Array<'503'>(200).fill('503'));
-		const result = await waitFor(id, { maxWaitSeconds: 1 });
+		const result = await waitFor(id, { maxWaitSeconds: 30 });
 		const [timedOut] = result.outputs('Wait')[2];
 		expect(timedOut.json).toMatchObject({ id, timedOut: true, state: null });
 		expect(timedOut.json.lastError).toMatch(/HTTP 503/);
-		// 100x faster clock: 1 "second" of Max Wait is 10 ms of backoff budget per try at most.
+		// Backoff and pauses grow: 30 "seconds" of Max Wait (300 ms on this 100x clock) is a few dozen tries, not a tight loop.
 		expect(env.emulator.count('fetchOne')).toBeLessThan(60);
 	});
 
