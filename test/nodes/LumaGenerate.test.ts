@@ -1,8 +1,8 @@
 /** Luma Generate in n8n's real engine against the emulator: what it sends, refuses and never repeats. */
 import type { INode } from 'n8n-workflow';
 
-import { chain, GENERATE_TYPE, items, node, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
-import { useEmulator } from '../helpers/emulator';
+import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
+import { TEST_KEY, useEmulator } from '../helpers/emulator';
 
 const env = useEmulator();
 
@@ -135,6 +135,7 @@ describe('bad input: a clear error naming item and field, and nothing sent', () 
 		expect(result.error?.message).toMatch(message);
 		expect(result.error?.description).toEqual(expect.any(String));
 		expect(env.emulator.log).toHaveLength(0);
+		expect(JSON.stringify([result.error?.message, result.error?.description, result.run.data, logLines])).not.toContain(TEST_KEY);
 	});
 
 	test('the fix is in the description', async () => {

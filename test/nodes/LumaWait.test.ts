@@ -3,8 +3,8 @@ import type { INode } from 'n8n-workflow';
 
 import type { EmulatorOptions, Shape, WaitParam } from '../emulator/emulator';
 import { SAMPLE_MP4 } from '../emulator/emulator';
-import { binaryBuffer, chain, items, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
-import { useEmulator } from '../helpers/emulator';
+import { binaryBuffer, chain, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
+import { TEST_KEY, useEmulator } from '../helpers/emulator';
 
 const env = useEmulator();
 const COMPLETED = 0;
@@ -181,6 +181,7 @@ describe('fall-back and errors', () => {
 		const result = await wait(parameters, [{ id: '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9' }]);
 		expect(result.error?.message).toBe(message);
 		expect(env.emulator.log).toHaveLength(0);
+		expect(JSON.stringify([result.error?.message, result.error?.description, result.run.data, logLines])).not.toContain(TEST_KEY);
 	});
 });
 
