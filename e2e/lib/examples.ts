@@ -91,15 +91,19 @@ function twinId(id: string): string {
 	return `${id.slice(0, 15)}T`;
 }
 
-/** The credential every example uses, pointing at `baseUrl` with `apiKey`, as an import file. */
-export function writeCredentialFile(apiKey: string, baseUrl: string): string {
+export interface CredentialEntry {
+	id: string;
+	name: string;
+	type: string;
+	data: Record<string, string>;
+}
+
+/** The credential every example uses, pointing at `baseUrl` with `apiKey` (and any others), as an import file. */
+export function writeCredentialFile(apiKey: string, baseUrl: string, others: CredentialEntry[] = []): string {
 	mkdirSync(STATE_DIR, { recursive: true });
 	const file = path.join(STATE_DIR, 'credential.json');
-	writeFileSync(
-		file,
-		JSON.stringify([{ id: CREDENTIAL_ID, name: CREDENTIAL_NAME, type: 'apilaplasApi', data: { apiKey, baseUrl } }]),
-		{ mode: 0o600 },
-	);
+	const entries: CredentialEntry[] = [{ id: CREDENTIAL_ID, name: CREDENTIAL_NAME, type: 'apilaplasApi', data: { apiKey, baseUrl } }, ...others];
+	writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
 	return file;
 }
 
