@@ -1,9 +1,22 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { GENERATION_ID_FROM_MODEL, TOOL_DESCRIPTION, TOOL_MAX_WAIT_SECONDS } from './tool';
+
 export const WAIT_TARGETS = ['dreaming', 'completed'] as const;
 export const MAX_WAIT_LIMIT_SECONDS = 6 * 60 * 60;
 
 export const waitProperties: INodeProperties[] = [
+	{
+		// n8n adds a "Description" of its own to a tool unless the node has one; ours speaks to the model.
+		displayName: 'Description',
+		name: 'toolDescription',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		default: TOOL_DESCRIPTION,
+		required: true,
+		description: 'What the model reads about this tool',
+		displayOptions: { show: { '@tool': [true] } },
+	},
 	{
 		displayName: 'Generation ID',
 		name: 'generationId',
@@ -11,6 +24,16 @@ export const waitProperties: INodeProperties[] = [
 		required: true,
 		default: '={{ $json.id }}',
 		description: 'ID of the generation to wait for; the default follows Luma Generate with no typing',
+		displayOptions: { hide: { '@tool': [true] } },
+	},
+	{
+		displayName: 'Generation ID',
+		name: 'generationId',
+		type: 'string',
+		required: true,
+		default: GENERATION_ID_FROM_MODEL,
+		description: 'ID of the generation to wait for; by default the model fills it in with the ID Luma Generate returned',
+		displayOptions: { show: { '@tool': [true] } },
 	},
 	{
 		displayName: 'Wait Until',
@@ -40,6 +63,17 @@ export const waitProperties: INodeProperties[] = [
 		default: 600,
 		description:
 			'Longest time this node waits in one run, for all its items together; items still running then leave on the Timed Out output',
+		displayOptions: { hide: { '@tool': [true] } },
+	},
+	{
+		displayName: 'Max Wait (Seconds)',
+		name: 'maxWaitSeconds',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_WAIT_LIMIT_SECONDS },
+		default: TOOL_MAX_WAIT_SECONDS,
+		description:
+			'Longest time one tool call waits; a video still running then comes back as timed out, and the model can call again with the same ID',
+		displayOptions: { show: { '@tool': [true] } },
 	},
 	{
 		displayName: 'Download Video',
@@ -48,6 +82,8 @@ export const waitProperties: INodeProperties[] = [
 		default: false,
 		description:
 			'Whether to download the finished video as binary data (the URL is always in the JSON; asset URLs may expire)',
+		// A model cannot read binary data: as a tool, the video URL is the answer.
+		displayOptions: { hide: { '@tool': [true] } },
 	},
 	{
 		displayName: 'Put Output File in Field',

@@ -12,6 +12,7 @@ import { InputChecker } from '../shared/validation';
 import { MAX_WAIT_LIMIT_SECONDS, WAIT_TARGETS } from './description';
 import type { WaitOutcome } from './poll';
 import { GenerationPoller } from './poll';
+import { isToolRun, toolOutput } from './tool';
 
 export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
 
@@ -133,7 +134,8 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	await runLimited(downloads, DOWNLOAD_CONCURRENCY);
 
 	for (const { output, item } of routed) outputs[output].push(item);
-	return outputs;
+	// An agent reads only the first output: as a tool, every outcome goes there.
+	return isToolRun(this) ? toolOutput(outputs) : outputs;
 }
 
 async function attachVideo(

@@ -29,6 +29,8 @@ import { LumaWait } from '../../nodes/LumaWait/LumaWait.node';
 export const GENERATE_TYPE = 'n8n-nodes-apilaplas-luma.lumaGenerate';
 export const WAIT_TYPE = 'n8n-nodes-apilaplas-luma.lumaWait';
 export const TRIGGER_TYPE = 'test.itemsTrigger';
+/** The tool variant n8n offers an AI Agent (see `toolVariant`). */
+export const WAIT_TOOL_TYPE = `${WAIT_TYPE}Tool`;
 
 /** Emits the items the test hands it, as a form or schedule trigger would. */
 class ItemsTrigger implements INodeType {
@@ -51,9 +53,21 @@ class ItemsTrigger implements INodeType {
 
 const credentialTypes = { apilaplasApi: new ApilaplasApi() };
 
+/**
+ * A node as n8n runs it for an AI Agent: the same node under its name plus "Tool", which is what
+ * `@tool` in displayOptions and the node itself test. Its outputs stay main so a test can read them.
+ */
+export function toolVariant(nodeType: INodeType): INodeType {
+	const { description } = nodeType;
+	return Object.create(nodeType, {
+		description: { value: { ...description, name: `${description.name}Tool`, displayName: `${description.displayName} Tool` } },
+	}) as INodeType;
+}
+
 const nodeTypeMap: Record<string, INodeType> = {
 	[GENERATE_TYPE]: new LumaGenerate(),
 	[WAIT_TYPE]: new LumaWait(),
+	[WAIT_TOOL_TYPE]: toolVariant(new LumaWait()),
 	[TRIGGER_TYPE]: new ItemsTrigger(),
 };
 

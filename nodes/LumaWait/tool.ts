@@ -1,0 +1,56 @@
+/**
+ * Luma Wait as a tool of n8n's AI Agent. n8n runs a `usableAsTool` node under its type name
+ * plus `Tool` and hands the model only the first output, so in that mode every outcome goes
+ * there, as the few fields a model can act on.
+ */
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+/** Max Wait when run as a tool: one agent turn; a model can call again for longer videos. */
+export const TOOL_MAX_WAIT_SECONDS = 120;
+
+export const TOOL_DESCRIPTION =
+	'Waits for a Luma Dream Machine video. Give it the generation id that Luma Generate returned. ' +
+	'Returns the state: "completed" with the video URL (videoUrl), "failed" with the reason (failureReason), ' +
+	'or timedOut: true if the video is still being made; then call this tool again with the same id. ' +
+	'Waiting costs nothing; never call Luma Generate again for the same video.';
+
+export const GENERATION_ID_FROM_MODEL =
+	"={{ $fromAI('generationId', 'The generation id that Luma Generate returned for the video (a UUID)', 'string') }}";
+
+/** n8n's own test for the tool variant (`@tool` in displayOptions) is the same suffix. */
+export function isToolRun(ctx: IExecuteFunctions): boolean {
+	return ctx.getNode().type.endsWith('Tool');
+}
+
+const STILL_RUNNING_ADVICE =
+	'The video is not ready yet. Call this tool again with the same generation id to keep waiting; do not generate it again.';
+
+/** What the model reads of one routed item: no input fields, no raw answer, no request. */
+export function forModel(json: IDataObject): IDataObject {
+	const answer: IDataObject = { id: json.id };
+	if (json.error !== undefined) return { ...answer, error: json.error };
+	answer.state = json.state;
+	if (json.timedOut === true) {
+		Object.assign(answer, { timedOut: true, waitedSeconds: json.waitedSeconds, advice: STILL_RUNNING_ADVICE });
+		if (json.lastError) answer.lastError = json.lastError;
+		return answer;
+	}
+	for (const field of ['failureReason', 'videoUrl', 'thumbnailUrl'] as const) {
+		if (json[field] !== undefined && json[field] !== null) answer[field] = json[field];
+	}
+	return answer;
+}
+
+/** Every item of every output, in compact form, on the one output the agent reads. */
+export function toolOutput(outputs: INodeExecutionData[][]): INodeExecutionData[][] {
+	const items = outputs
+		.flat()
+		.map((item) => ({ json: forModel(item.json), pairedItem: item.pairedItem }))
+		.sort((a, b) => itemIndex(a) - itemIndex(b));
+	return [items];
+}
+
+function itemIndex(item: INodeExecutionData): number {
+	const paired = item.pairedItem;
+	return typeof paired === 'object' && !Array.isArray(paired) ? paired.item : 0;
+}
