@@ -13,6 +13,23 @@ export const LOOP_MODES: Mode[] = ['textToVideo', 'imageToVideo', 'extend'];
 
 const show = (...modes: Mode[]) => ({ show: { mode: modes } });
 
+/**
+ * A parameter in two forms: on the canvas as written, and in the AI Agent tool variant
+ * (`@tool`) filled by the model by default, described for the model.
+ */
+function withToolDefault(property: INodeProperties, key: string, forModel: string): INodeProperties[] {
+	const displayOptions = property.displayOptions ?? {};
+	return [
+		{ ...property, displayOptions: { ...displayOptions, hide: { ...displayOptions.hide, '@tool': [true] } } },
+		{
+			...property,
+			// forModel is ours and holds no quote, so it needs no escaping.
+			default: `={{ $fromAI('${key}', '${forModel}', 'string') }}`,
+			displayOptions: { ...displayOptions, show: { ...displayOptions.show, '@tool': [true] } },
+		},
+	];
+}
+
 export const generateProperties: INodeProperties[] = [
 	{
 		displayName: 'Mode',
@@ -43,16 +60,20 @@ export const generateProperties: INodeProperties[] = [
 			{ name: 'Text to Video', value: 'textToVideo', description: 'A video from a prompt', action: 'Create a video from text' },
 		],
 	},
-	{
-		displayName: 'Prompt',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 3 },
-		required: true,
-		default: '',
-		placeholder: 'e.g. A jellyfish drifting through a neon-lit ocean, cinematic',
-		description: 'What the video shows: 3 to 5,000 characters',
-	},
+	...withToolDefault(
+		{
+			displayName: 'Prompt',
+			name: 'prompt',
+			type: 'string',
+			typeOptions: { rows: 3 },
+			required: true,
+			default: '',
+			placeholder: 'e.g. A jellyfish drifting through a neon-lit ocean, cinematic',
+			description: 'What the video shows: 3 to 5,000 characters',
+		},
+		'prompt',
+		'What the video shows, as one vivid description of the scene, subject, motion and camera: 3 to 5000 characters',
+	),
 	{
 		displayName: 'Start Image URL',
 		name: 'startImageUrl',
@@ -71,24 +92,32 @@ export const generateProperties: INodeProperties[] = [
 		description: 'Public URL of the image the video ends on (optional)',
 		displayOptions: show('imageToVideo', 'extend'),
 	},
-	{
-		displayName: 'Generation ID to Extend',
-		name: 'generationId',
-		type: 'string',
-		required: true,
-		default: '={{ $json.id }}',
-		description: 'ID of a completed generation to continue after',
-		displayOptions: show('extend'),
-	},
-	{
-		displayName: 'Generation ID to Lead Up To',
-		name: 'generationId',
-		type: 'string',
-		required: true,
-		default: '={{ $json.id }}',
-		description: 'ID of a completed generation that the new video leads into',
-		displayOptions: show('reverseExtend'),
-	},
+	...withToolDefault(
+		{
+			displayName: 'Generation ID to Extend',
+			name: 'generationId',
+			type: 'string',
+			required: true,
+			default: '={{ $json.id }}',
+			description: 'ID of a completed generation to continue after',
+			displayOptions: show('extend'),
+		},
+		'generationId',
+		'The id (a UUID) of a completed generation to continue, as returned by Luma Generate',
+	),
+	...withToolDefault(
+		{
+			displayName: 'Generation ID to Lead Up To',
+			name: 'generationId',
+			type: 'string',
+			required: true,
+			default: '={{ $json.id }}',
+			description: 'ID of a completed generation that the new video leads into',
+			displayOptions: show('reverseExtend'),
+		},
+		'generationId',
+		'The id (a UUID) of a completed generation the new video leads into',
+	),
 	{
 		displayName: 'Start Image URL',
 		name: 'startImageUrl',
@@ -98,24 +127,32 @@ export const generateProperties: INodeProperties[] = [
 		description: 'Public URL of an image the video starts on (optional)',
 		displayOptions: show('reverseExtend'),
 	},
-	{
-		displayName: 'First Generation ID',
-		name: 'firstGenerationId',
-		type: 'string',
-		required: true,
-		default: '',
-		description: 'ID of the completed generation the video starts from',
-		displayOptions: show('interpolate'),
-	},
-	{
-		displayName: 'Second Generation ID',
-		name: 'secondGenerationId',
-		type: 'string',
-		required: true,
-		default: '',
-		description: 'ID of the completed generation the video ends on',
-		displayOptions: show('interpolate'),
-	},
+	...withToolDefault(
+		{
+			displayName: 'First Generation ID',
+			name: 'firstGenerationId',
+			type: 'string',
+			required: true,
+			default: '',
+			description: 'ID of the completed generation the video starts from',
+			displayOptions: show('interpolate'),
+		},
+		'firstGenerationId',
+		'The id (a UUID) of the completed generation the video starts from',
+	),
+	...withToolDefault(
+		{
+			displayName: 'Second Generation ID',
+			name: 'secondGenerationId',
+			type: 'string',
+			required: true,
+			default: '',
+			description: 'ID of the completed generation the video ends on',
+			displayOptions: show('interpolate'),
+		},
+		'secondGenerationId',
+		'The id (a UUID) of the completed generation the video ends on',
+	),
 	{
 		displayName: 'Aspect Ratio',
 		name: 'aspectRatio',
@@ -196,13 +233,13 @@ export const generateProperties: INodeProperties[] = [
 				description: 'Whether to only check the items and output the exact request bodies, sending nothing and spending nothing',
 			},
 			{
-				displayName: 'Max Creates per Run',
+				displayName: 'Max Creates per Execution',
 				name: 'maxCreatesPerRun',
 				type: 'number',
 				typeOptions: { minValue: 1 },
 				default: 50,
 				description:
-					'Cost guard: a run with more items than this fails before anything is sent. Each create costs 500,000 tokens.',
+					'Cost guard: the most generations this node may create in one execution of the workflow, counting all its items, loops back into it, retries and AI Agent tool calls. A run that would go over it fails before sending anything. Each create costs 500,000 tokens.',
 			},
 		],
 	},

@@ -1,19 +1,37 @@
 /**
- * Luma Generate's run: check every item, apply the cost guard, then send the creates in order
- * at the configured rate. Each item is created at most once; nothing paid for is lost.
+ * Luma Generate's run: check every item, look up what earlier tries of this run already paid
+ * for, apply the execution-wide cost guard, then send the remaining creates in order at the
+ * configured rate. Each item is created at most once; nothing paid for is lost.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { createGeneration, TOKENS_PER_CREATE } from '../shared/transport';
+import type { Generation } from '../shared/generation';
 import { pause, timing } from '../shared/timing';
+import { certainlyNotCreated, createGeneration, TOKENS_PER_CREATE } from '../shared/transport';
+import type { LedgerEntry } from './ledger';
+import { SpendLedger } from './ledger';
 import type { CreateRequest } from './request';
 import { readCreateRequest } from './request';
+import { isToolRun, toolResult } from './tool';
 
 interface GenerateOptions {
 	createsPerMinute?: number;
 	dryRun?: boolean;
+	/** The cost guard. Named per run in version 1; it counts the whole execution. */
 	maxCreatesPerRun?: number;
+}
+
+/** What to do with one item in this run. */
+type Plan =
+	| { kind: 'invalid'; error: Error }
+	| { kind: 'send'; request: CreateRequest; entry: LedgerEntry }
+	| { kind: 'alreadyCreated'; entry: LedgerEntry }
+	| { kind: 'outcomeUnknown'; entry: LedgerEntry };
+
+interface Created {
+	itemIndex: number;
+	id: string;
 }
 
 function errorItem(input: IDataObject, error: Error & { description?: string | null }, itemIndex: number): INodeExecutionData {
@@ -27,11 +45,33 @@ function tokens(count: number): string {
 	return (count * TOKENS_PER_CREATE).toLocaleString('en-US');
 }
 
+function plural(count: number, word: string): string {
+	return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** The run index n8n gives this run of the node: the same for every try of Retry On Fail and a retried execution. */
+function runIndexOf(ctx: IExecuteFunctions): number {
+	return ctx.getWorkflowDataProxy(0).$runIndex;
+}
+
+/** The output fields of a created generation, as kept in the ledger. */
+function createdFields(generation: Generation, request: CreateRequest): IDataObject & { id: string } {
+	return {
+		id: generation.id,
+		state: generation.state,
+		createdAt: generation.createdAt,
+		model: generation.model ?? (request.body.model as string),
+		mode: request.mode,
+		generation: generation.raw,
+	};
+}
+
 export async function generate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const options = this.getNodeParameter('options', 0, {}) as GenerateOptions;
 	const maxCreates = options.maxCreatesPerRun ?? 50;
 	const perMinute = options.createsPerMinute ?? 20;
+	const asTool = isToolRun(this);
 	if (!(perMinute >= 1)) {
 		throw new NodeOperationError(this.getNode(), `Creates per Minute must be at least 1, got ${perMinute}`);
 	}
@@ -45,77 +85,159 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			return error as Error;
 		}
 	});
-	const toSend = requests.filter((request) => !(request instanceof Error)).length;
+	if (options.dryRun) return [dryRunOutput(items, requests)];
 
-	// 2. The cost guard holds for the whole run.
-	if (!options.dryRun && toSend > maxCreates) {
-		throw new NodeOperationError(
-			this.getNode(),
-			`This run would create ${toSend} generations (${tokens(toSend)} tokens), more than Max Creates per Run (${maxCreates})`,
-			{
-				description: `Nothing was sent. If you mean it, raise Options → Max Creates per Run to ${toSend} or more, or split the items into smaller runs.`,
-			},
-		);
-	}
+	// 2. What earlier tries of this run (Retry On Fail, a retried execution) already sent.
+	const ledger = SpendLedger.of(this);
+	const run = runIndexOf(this);
+	const earlier = requests.map((request, itemIndex) =>
+		request instanceof Error ? undefined : ledger.earlier(run, itemIndex, request.body),
+	);
 
-	// 3. Send, in order, at most `perMinute` a minute.
+	// 3. The cost guard counts every create of this node in this execution. Checked and
+	// reserved with no await in between, so runs of the node (e.g. tool calls) cannot interleave.
+	const toSend = requests.filter((request, itemIndex) => !(request instanceof Error) && !earlier[itemIndex]).length;
+	checkCostGuard(this, ledger.spent, toSend, maxCreates);
+	const plans: Plan[] = requests.map((request, itemIndex) => {
+		if (request instanceof Error) return { kind: 'invalid', error: request };
+		const entry = earlier[itemIndex];
+		if (!entry) return { kind: 'send', request, entry: ledger.reserve(run, itemIndex, request.body) };
+		return entry.status === 'created' ? { kind: 'alreadyCreated', entry } : { kind: 'outcomeUnknown', entry };
+	});
+
+	// 4. Send, in order, at most `perMinute` a minute.
 	const output: INodeExecutionData[] = [];
-	const created: Array<{ itemIndex: number; id: string }> = [];
+	const created: Created[] = [];
+	const unknownFromEarlierTries: Array<{ itemIndex: number; entry: LedgerEntry }> = [];
 	const spacingMs = timing.minuteMs / perMinute;
 	const signal = this.getExecutionCancelSignal?.();
 	let lastSentAt = -Infinity;
+	const emit = (itemIndex: number, json: IDataObject) =>
+		output.push({ json: asTool ? toolResult(json) : { ...items[itemIndex].json, ...json }, pairedItem: { item: itemIndex } });
 
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		const request = requests[itemIndex];
-		const input = items[itemIndex].json;
-		if (request instanceof Error) {
-			output.push(errorItem(input, request, itemIndex));
-			continue;
-		}
-		if (options.dryRun) {
-			output.push({
-				json: { ...input, dryRun: true, mode: request.mode, request: request.body, tokenCost: TOKENS_PER_CREATE },
-				pairedItem: { item: itemIndex },
-			});
-			continue;
-		}
-
-		await pause(lastSentAt + spacingMs - Date.now(), signal);
-		if (signal?.aborted) break;
-		lastSentAt = Date.now();
-		try {
-			const generation = await createGeneration(this, request.body, itemIndex);
-			created.push({ itemIndex, id: generation.id });
-			output.push({
-				json: {
-					...input,
-					id: generation.id,
-					state: generation.state,
-					createdAt: generation.createdAt,
-					model: generation.model ?? (request.body.model as string),
-					mode: request.mode,
-					request: request.body,
-					tokenCost: TOKENS_PER_CREATE,
-					generation: generation.raw,
-				} as IDataObject,
-				pairedItem: { item: itemIndex },
-			});
-		} catch (error) {
-			if (this.continueOnFail()) {
-				output.push(errorItem(input, error as Error, itemIndex));
+	try {
+		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+			const plan = plans[itemIndex];
+			const input = items[itemIndex].json;
+			if (plan.kind === 'invalid') {
+				output.push(errorItem(input, plan.error, itemIndex));
 				continue;
 			}
-			throw withCreatedIds(error as Error, created);
+			if (plan.kind === 'alreadyCreated') {
+				const fields = plan.entry.created!;
+				created.push({ itemIndex, id: fields.id });
+				emit(itemIndex, { ...fields, request: plan.entry.body, tokenCost: TOKENS_PER_CREATE, reusedFromEarlierTry: true });
+				continue;
+			}
+			if (plan.kind === 'outcomeUnknown') {
+				const unknown = { itemIndex, entry: plan.entry };
+				if (this.continueOnFail()) output.push(errorItem(input, outcomeUnknownError(this, [unknown]), itemIndex));
+				// Not a reason to hold back the items after it: reported once they are done.
+				else unknownFromEarlierTries.push(unknown);
+				continue;
+			}
+
+			await pause(lastSentAt + spacingMs - Date.now(), signal);
+			if (signal?.aborted) break;
+			lastSentAt = Date.now();
+			ledger.markSent(plan.entry);
+			try {
+				const generation = await createGeneration(this, plan.request.body, itemIndex);
+				const fields = createdFields(generation, plan.request);
+				ledger.markCreated(plan.entry, fields);
+				created.push({ itemIndex, id: generation.id });
+				logCreate(this, itemIndex, generation.id, run);
+				emit(itemIndex, { ...fields, request: plan.request.body, tokenCost: TOKENS_PER_CREATE });
+			} catch (error) {
+				if (certainlyNotCreated(error)) ledger.release(plan.entry);
+				else {
+					ledger.markUnknown(plan.entry, (error as Error).message);
+					logUnknown(this, itemIndex, run, (error as Error).message);
+				}
+				if (this.continueOnFail()) {
+					output.push(errorItem(input, error as Error, itemIndex));
+					continue;
+				}
+				throw withCreatedIds(error as Error, created);
+			}
 		}
+	} finally {
+		ledger.settle(
+			plans.flatMap((plan) => (plan.kind === 'send' ? [plan.entry] : [])),
+			'the run stopped while the request was in flight',
+		);
 	}
+
+	if (unknownFromEarlierTries.length) throw withCreatedIds(outcomeUnknownError(this, unknownFromEarlierTries), created);
 	if (signal?.aborted && created.length) {
 		this.logger.warn(`Luma Generate was cancelled after creating: ${created.map((c) => c.id).join(', ')}`);
 	}
 	return [output];
 }
 
+function dryRunOutput(items: INodeExecutionData[], requests: Array<CreateRequest | Error>): INodeExecutionData[] {
+	return requests.map((request, itemIndex) =>
+		request instanceof Error
+			? errorItem(items[itemIndex].json, request, itemIndex)
+			: {
+					json: { ...items[itemIndex].json, dryRun: true, mode: request.mode, request: request.body, tokenCost: TOKENS_PER_CREATE },
+					pairedItem: { item: itemIndex },
+				},
+	);
+}
+
+function checkCostGuard(ctx: IExecuteFunctions, spent: number, toSend: number, maxCreates: number): void {
+	if (spent + toSend <= maxCreates) return;
+	const message =
+		spent === 0
+			? `This run would create ${plural(toSend, 'generation')} (${tokens(toSend)} tokens), more than Max Creates per Execution (${maxCreates})`
+			: `This run would create ${plural(toSend, 'more generation')} (${tokens(toSend)} tokens), but this node already sent ${plural(spent, 'create')} in this execution and Max Creates per Execution is ${maxCreates}`;
+	throw new NodeOperationError(ctx.getNode(), message, {
+		description:
+			'Nothing was sent. The cap counts every create this node sends in one execution: all its items, loops back into it, retries and AI Agent tool calls. ' +
+			`If you mean it, raise Options → Max Creates per Execution to ${spent + toSend} or more, or split the items over several executions.`,
+	});
+}
+
+/** Items an earlier try sent without learning whether they were created: never sent again. */
+function outcomeUnknownError(ctx: IExecuteFunctions, unknown: Array<{ itemIndex: number; entry: LedgerEntry }>): NodeOperationError {
+	const [{ itemIndex, entry }] = unknown;
+	const which = unknown.length === 1 ? `Item ${itemIndex} was` : `Items ${unknown.map((u) => u.itemIndex).join(', ')} were`;
+	return new NodeOperationError(
+		ctx.getNode(),
+		`${which} sent in an earlier try with an unknown outcome: a generation may already exist and be billed (500,000 tokens each)`,
+		{
+			itemIndex,
+			description:
+				'Not sent again, so not paid twice. Look for these prompts among your generations on the Apilaplas gateway ' +
+				`(sent ${entry.sentAt ?? 'in the earlier try'}; it ended with: ${entry.reason ?? 'no answer'}). ` +
+				'To create them anyway, run the workflow again as a new execution.',
+		},
+	);
+}
+
+/**
+ * One info line per paid create, with the execution id: n8n saves nothing of a node that was
+ * running when the process died, so after a crash these lines are where the ids are.
+ */
+function logCreate(ctx: IExecuteFunctions, itemIndex: number, id: string, run: number): void {
+	const executionId = ctx.getExecutionId();
+	const nodeName = ctx.getNode().name;
+	ctx.logger.info(
+		`Luma Generate: created generation ${id} for item ${itemIndex} (execution ${executionId}, node "${nodeName}", run ${run})`,
+		{ executionId, nodeName, itemIndex, runIndex: run, generationId: id },
+	);
+}
+
+function logUnknown(ctx: IExecuteFunctions, itemIndex: number, run: number, reason: string): void {
+	const executionId = ctx.getExecutionId();
+	ctx.logger.warn(
+		`Luma Generate: item ${itemIndex} may have been created, outcome unknown (execution ${executionId}, node "${ctx.getNode().name}", run ${run}): ${reason}`,
+	);
+}
+
 /** A run that stops part-way says which generations it already paid for. */
-function withCreatedIds(error: Error, created: Array<{ itemIndex: number; id: string }>): Error {
+function withCreatedIds(error: Error, created: Created[]): Error {
 	if (!created.length) return error;
 	const list = created.map(({ itemIndex, id }) => `item ${itemIndex}: ${id}`).join(', ');
 	const note = `Already created in this run (not lost, fetch them with Luma Wait): ${list}.`;

@@ -48,6 +48,8 @@ export interface ScriptedFault {
 	kind: FaultKind;
 	/** On creates: the generation is made (and billed) before the fault hits. */
 	afterAccept?: boolean;
+	/** On creates: only a create whose prompt contains this text meets the fault (others pass it by). */
+	forPrompt?: string;
 }
 
 export interface EmulatorOptions {
@@ -323,7 +325,7 @@ export class LumaEmulator {
 
 		if (!this.authorized(req)) return this.sendError(req, res, 401, 'Unauthorized: missing or invalid API key');
 
-		const scripted = this.scripted.get(endpoint)?.shift();
+		const scripted = this.takeScripted(endpoint, entry.body);
 		if (scripted && !scripted.afterAccept) return this.sendFault(scripted.kind, req, res);
 		if (!scripted && (endpoint !== 'create' || !this.options.faults.afterAccept)) {
 			if (this.injectFault(endpoint, req, res)) return;
@@ -331,6 +333,13 @@ export class LumaEmulator {
 		if (endpoint === 'create') return this.create(req, res, entry.body, scripted);
 		if (endpoint === 'fetchOne') return this.fetchOne(req, res, url);
 		return this.fetchMany(req, res, url);
+	}
+
+	private takeScripted(endpoint: Endpoint, body: unknown): ScriptedFault | undefined {
+		const queue = this.scripted.get(endpoint) ?? [];
+		const prompt = String((body as { prompt?: unknown } | undefined)?.prompt ?? '');
+		const index = queue.findIndex((fault) => fault.forPrompt === undefined || prompt.includes(fault.forPrompt));
+		return index < 0 ? undefined : queue.splice(index, 1)[0];
 	}
 
 	private endpointOf(method: string, pathname: string): Endpoint | 'other' {

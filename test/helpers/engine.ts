@@ -8,6 +8,7 @@ import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n
 import type {
 	ICredentialDataDecryptedObject,
 	IConnections,
+	IExecuteContextData,
 	IExecuteFunctions,
 	IHttpRequestOptions,
 	INode,
@@ -51,6 +52,28 @@ class ItemsTrigger implements INodeType {
 	}
 }
 
+/** Sends its items back on output 0 until it has run `times` times, then on output 1: a loop. */
+class RepeatNode implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Repeat',
+		name: 'repeat',
+		group: ['transform'],
+		version: 1,
+		description: 'Test loop',
+		defaults: { name: 'Repeat' },
+		inputs: ['main'],
+		outputs: ['main', 'main'],
+		properties: [{ displayName: 'Times', name: 'times', type: 'number', default: 2 }],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const again = this.getWorkflowDataProxy(0).$runIndex + 1 < (this.getNodeParameter('times', 0) as number);
+		return again ? [this.getInputData(), []] : [[], this.getInputData()];
+	}
+}
+
+export const REPEAT_TYPE = 'test.repeat';
+
 const credentialTypes = { apilaplasApi: new ApilaplasApi() };
 
 /**
@@ -69,6 +92,7 @@ const nodeTypeMap: Record<string, INodeType> = {
 	[WAIT_TYPE]: new LumaWait(),
 	[WAIT_TOOL_TYPE]: toolVariant(new LumaWait()),
 	[TRIGGER_TYPE]: new ItemsTrigger(),
+	[REPEAT_TYPE]: new RepeatNode(),
 };
 
 export const nodeTypes: INodeTypes = {
@@ -171,6 +195,11 @@ export interface RunOptions {
 	credentials?: ICredentialDataDecryptedObject;
 	/** Cancels the execution (as the Stop button does) after this many ms. */
 	cancelAfterMs?: number;
+	/**
+	 * The node contexts of an earlier execution (its `run.data.executionData.contextData`), handed
+	 * back as n8n does when a failed execution is retried.
+	 */
+	contextData?: IExecuteContextData;
 }
 
 export interface RunResult {
@@ -226,7 +255,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 		resultData: { runData: {} },
 		executionData: {
 			metadata: {},
-			contextData: {},
+			contextData: options.contextData ? JSON.parse(JSON.stringify(options.contextData)) : {},
 			waitingExecution: {},
 			waitingExecutionSource: null,
 			nodeExecutionStack: [{ node: trigger, data: { main: [options.items] }, source: null }],
@@ -270,7 +299,7 @@ export function node(name: string, type: string, parameters: INode['parameters']
 		typeVersion: 1,
 		position: [0, 0],
 		parameters,
-		credentials: type === TRIGGER_TYPE ? undefined : { apilaplasApi: { id: 'cred-1', name: 'Apilaplas' } },
+		credentials: type === TRIGGER_TYPE || type === REPEAT_TYPE ? undefined : { apilaplasApi: { id: 'cred-1', name: 'Apilaplas' } },
 	};
 }
 

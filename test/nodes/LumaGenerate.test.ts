@@ -160,10 +160,10 @@ describe('continue on fail', () => {
 });
 
 describe('spending guards', () => {
-	test('Max Creates per Run stops the run before any request', async () => {
+	test('Max Creates per Execution stops the run before any request', async () => {
 		const result = await generate({ prompt: 'A fine prompt', options: { maxCreatesPerRun: 2 } }, [{}, {}, {}]);
-		expect(result.error?.message).toBe('This run would create 3 generations (1,500,000 tokens), more than Max Creates per Run (2)');
-		expect(result.error?.description).toMatch(/raise Options → Max Creates per Run to 3/);
+		expect(result.error?.message).toBe('This run would create 3 generations (1,500,000 tokens), more than Max Creates per Execution (2)');
+		expect(result.error?.description).toMatch(/raise Options → Max Creates per Execution to 3 or more/);
 		expect(env.emulator.log).toHaveLength(0);
 	});
 

@@ -1,0 +1,108 @@
+/**
+ * The spend ledger: every create Luma Generate sent in this execution, kept in the node's
+ * context. n8n keeps that context across the tries of Retry On Fail, saves it with a failed
+ * execution and hands it back when the execution is retried, so a second run of the node for
+ * the same run index can tell what it already paid for, and never pays for it again.
+ *
+ * An entry is keyed by run index, item index and the exact request body. Its status:
+ * - `reserved`: counted against the cap, not sent yet (released if it is never sent);
+ * - `sent`: on its way, outcome not known yet;
+ * - `created`: the server answered with a generation;
+ * - `unknown`: it may have reached the server, but no usable answer came back.
+ * A create the server certainly refused (or that never left) is removed: it cost nothing.
+ */
+import type { IContextObject, IDataObject, IExecuteFunctions } from 'n8n-workflow';
+
+export type EntryStatus = 'reserved' | 'sent' | 'created' | 'unknown';
+
+export interface LedgerEntry {
+	run: number;
+	item: number;
+	/** The body as sent, compared key-order-independently. */
+	body: IDataObject;
+	status: EntryStatus;
+	/** ISO time the request went out. */
+	sentAt?: string;
+	/** When created: the output fields of the generation (id, state, createdAt, model, raw answer). */
+	created?: IDataObject & { id: string };
+	/** When unknown: why the outcome is not known. */
+	reason?: string;
+}
+
+const CONTEXT_KEY = 'spendLedger';
+
+/** Key order does not change a request: compare bodies in a canonical form. */
+function canonical(value: unknown): string {
+	if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+	if (value && typeof value === 'object') {
+		const entries = Object.keys(value as object)
+			.sort()
+			.filter((key) => (value as IDataObject)[key] !== undefined)
+			.map((key) => `${JSON.stringify(key)}:${canonical((value as IDataObject)[key])}`);
+		return `{${entries.join(',')}}`;
+	}
+	return JSON.stringify(value) ?? 'null';
+}
+
+export class SpendLedger {
+	private constructor(private readonly entries: LedgerEntry[]) {}
+
+	/** The ledger of this node in this execution (created empty on the first run). */
+	static of(ctx: IExecuteFunctions): SpendLedger {
+		const context: IContextObject = ctx.getContext('node');
+		if (!Array.isArray(context[CONTEXT_KEY])) context[CONTEXT_KEY] = [];
+		return new SpendLedger(context[CONTEXT_KEY] as LedgerEntry[]);
+	}
+
+	/** Creates this node sent (or is about to send) in this execution, every run and try counted. */
+	get spent(): number {
+		return this.entries.length;
+	}
+
+	/** What happened to this exact request of this item at this run index in an earlier try. */
+	earlier(run: number, item: number, body: IDataObject): LedgerEntry | undefined {
+		const key = canonical(body);
+		return this.entries.find(
+			(entry) => entry.run === run && entry.item === item && entry.status !== 'reserved' && canonical(entry.body) === key,
+		);
+	}
+
+	/** Counts a create against the cap before it is sent. Synchronous: runs cannot interleave. */
+	reserve(run: number, item: number, body: IDataObject): LedgerEntry {
+		const entry: LedgerEntry = { run, item, body, status: 'reserved' };
+		this.entries.push(entry);
+		return entry;
+	}
+
+	markSent(entry: LedgerEntry): void {
+		entry.status = 'sent';
+		entry.sentAt = new Date().toISOString();
+	}
+
+	markCreated(entry: LedgerEntry, created: LedgerEntry['created']): void {
+		entry.status = 'created';
+		entry.created = created;
+	}
+
+	markUnknown(entry: LedgerEntry, reason: string): void {
+		entry.status = 'unknown';
+		entry.reason = reason;
+	}
+
+	/** Forgets a create that cost nothing: never sent, or certainly refused by the server. */
+	release(entry: LedgerEntry): void {
+		const index = this.entries.indexOf(entry);
+		if (index >= 0) this.entries.splice(index, 1);
+	}
+
+	/**
+	 * Closes a run's entries: reservations never sent are released, and a send that never came
+	 * back (the run was cancelled or crashed mid-request) counts as unknown.
+	 */
+	settle(entries: LedgerEntry[], reason: string): void {
+		for (const entry of entries) {
+			if (entry.status === 'reserved') this.release(entry);
+			else if (entry.status === 'sent') this.markUnknown(entry, reason);
+		}
+	}
+}

@@ -1,0 +1,261 @@
+/**
+ * The request loop: every request to the API goes through `call`, which sends it, retries
+ * what is safe to retry, and turns every failure into an error a user can act on.
+ *
+ * Reads are retried on network errors, 408, 429, 5xx and unreadable answers. A create is
+ * retried only when the server certainly did not accept it (a 429, or a connection refused
+ * before anything was sent): every accepted create costs the user 500,000 tokens.
+ */
+import type { IExecuteFunctions, IHttpRequestMethods, IHttpRequestOptions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { excerpt, UnreadableAnswerError } from '../generation';
+import { pause, timing, withJitter } from '../timing';
+import { retryAfterMs } from './answer';
+import type { CallContext, HttpAnswer, NetworkFailure } from './errors';
+import {
+	cancelledError,
+	httpError,
+	markNotCreated,
+	mayHaveBeenCreatedError,
+	networkError,
+	serverMessage,
+	unreadableError,
+} from './errors';
+
+export const CREDENTIAL_TYPE = 'apilaplasApi';
+export const DEFAULT_BASE_URL = 'https://api.apilaplas.com';
+
+/** Attempts in all (first try included). */
+const ATTEMPTS = { read: 5, create: 8 };
+
+/** Network errors that prove nothing reached the server. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+export type RequestKind = 'read' | 'create';
+
+export interface Connection {
+	baseUrl: string;
+	apiKey: string;
+}
+
+type Outcome = { answer: HttpAnswer } | { failure: NetworkFailure };
+
+/** Reads the credential's base URL: trimmed, trailing slashes dropped, http(s) only. */
+export function normalizeBaseUrl(raw: unknown): string {
+	const text = typeof raw === 'string' ? raw.trim() : '';
+	if (text === '') return DEFAULT_BASE_URL;
+	const url = parseUrl(text);
+	if (!url) {
+		throw new Error(
+			`The Base URL "${excerpt(text, 80)}" is not a URL: write it with its scheme, e.g. ${DEFAULT_BASE_URL}`,
+		);
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		throw new Error(
+			`The Base URL "${excerpt(text, 80)}" must start with http:// or https://, e.g. ${DEFAULT_BASE_URL}`,
+		);
+	}
+	return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+export function parseUrl(text: string): URL | undefined {
+	try {
+		return new URL(text);
+	} catch {
+		return undefined;
+	}
+}
+
+const connections = new WeakMap<object, Promise<Connection>>();
+
+async function readConnection(ctx: IExecuteFunctions): Promise<Connection> {
+	const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
+	let baseUrl: string;
+	try {
+		baseUrl = normalizeBaseUrl(credentials.baseUrl);
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), (error as Error).message, {
+			description: 'Fix the Base URL in the Apilaplas API credential.',
+		});
+	}
+	return { baseUrl, apiKey: typeof credentials.apiKey === 'string' ? credentials.apiKey.trim() : '' };
+}
+
+/** The credential is read once per node run, not once per request. */
+export function connection(ctx: IExecuteFunctions): Promise<Connection> {
+	let found = connections.get(ctx);
+	if (!found) {
+		found = readConnection(ctx);
+		found.catch(() => connections.delete(ctx));
+		connections.set(ctx, found);
+	}
+	return found;
+}
+
+function errorCode(error: unknown): string {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === 'string' && code !== '') return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return 'UNKNOWN_NETWORK_ERROR';
+}
+
+function header(answer: HttpAnswer, name: string): string | undefined {
+	const value = answer.headers[name] ?? answer.headers[name.toLowerCase()];
+	return Array.isArray(value) ? value[0] : value;
+}
+
+function cancelled(ctx: IExecuteFunctions): boolean {
+	return ctx.getExecutionCancelSignal?.()?.aborted === true;
+}
+
+/** One request, never throwing: an answer of any status, or the network failure. */
+async function sendOnce(ctx: IExecuteFunctions, options: IHttpRequestOptions, withKey: boolean): Promise<Outcome> {
+	const request: IHttpRequestOptions = {
+		...options,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		// A redirect to another host must never carry the key.
+		sendCredentialsOnCrossOriginRedirect: false,
+	};
+	try {
+		const response = (withKey
+			? await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, request)
+			: await ctx.helpers.httpRequest({ ...request, abortSignal: ctx.getExecutionCancelSignal?.() })) as {
+			statusCode: number;
+			headers?: HttpAnswer['headers'];
+			body: unknown;
+		};
+		let body = response.body;
+		if (options.encoding === 'stream' && (response.statusCode < 200 || response.statusCode >= 300)) {
+			body = await readErrorStream(body);
+		}
+		return { answer: { status: response.statusCode, headers: response.headers ?? {}, body } };
+	} catch (error) {
+		const code = errorCode(error);
+		return { failure: { code, notSent: NOT_SENT_CODES.has(code) } };
+	}
+}
+
+/** The start of an error answer to a download, as text; the rest is dropped with the socket. */
+async function readErrorStream(stream: unknown): Promise<string> {
+	const source = stream as AsyncIterable<Uint8Array> & { destroy?: () => void };
+	let text = '';
+	try {
+		for await (const chunk of source) {
+			text += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
+			if (text.length > 4096) break;
+		}
+	} catch {
+		// a broken error body: what arrived is enough
+	}
+	source.destroy?.();
+	return text;
+}
+
+function isRetryable(kind: RequestKind, outcome: Outcome): boolean {
+	if ('failure' in outcome) return kind === 'read' || outcome.failure.notSent;
+	const { status } = outcome.answer;
+	if (status === 429) return true;
+	return kind === 'read' && (status === 408 || status >= 500);
+}
+
+/** The error for a request that will not be tried again. */
+function finalError(ctx: IExecuteFunctions, conn: Connection, kind: RequestKind, outcome: Outcome, call: CallContext): Error {
+	if (kind === 'read') {
+		return 'failure' in outcome ? networkError(ctx, outcome.failure, call) : httpError(ctx, conn.apiKey, outcome.answer, call);
+	}
+	// A create: was it billed? Only a 4xx answer or a request that never left proves it was not.
+	if ('failure' in outcome) {
+		return outcome.failure.notSent
+			? markNotCreated(networkError(ctx, outcome.failure, call))
+			: mayHaveBeenCreatedError(ctx, conn.apiKey, `network error ${outcome.failure.code}`, call);
+	}
+	if (outcome.answer.status >= 500) {
+		const { message, requestId } = serverMessage(outcome.answer.body);
+		return mayHaveBeenCreatedError(ctx, conn.apiKey, `HTTP ${outcome.answer.status}: ${message}`, call, requestId);
+	}
+	return markNotCreated(httpError(ctx, conn.apiKey, outcome.answer, call));
+}
+
+export interface CallOptions<T> extends CallContext {
+	kind: RequestKind;
+	request: (conn: Connection) => IHttpRequestOptions;
+	/** Reads a 2xx answer; throws UnreadableAnswerError when it cannot. */
+	read: (answer: HttpAnswer) => T;
+	/** Statuses handed to `onRefused` instead of becoming errors. */
+	refused?: number[];
+	onRefused?: (answer: HttpAnswer) => T;
+	/** No retry is started that would end after this time (ms since epoch). */
+	deadline?: number;
+	/** Whether the request goes out with the API key (only to the configured base URL). */
+	withKey?: boolean;
+}
+
+function backoffMs(attempt: number): number {
+	return withJitter(Math.min(timing.retryMaxMs, timing.retryBaseMs * 2 ** (attempt - 1)));
+}
+
+export async function call<T>(ctx: IExecuteFunctions, options: CallOptions<T>): Promise<T> {
+	const conn = await connection(ctx);
+	const { kind } = options;
+	const signal = ctx.getExecutionCancelSignal?.();
+	for (let attempt = 1; ; attempt++) {
+		// Nothing of this attempt was sent yet; an earlier one was only retried if it was not accepted.
+		if (cancelled(ctx)) throw kind === 'create' ? markNotCreated(cancelledError(ctx)) : cancelledError(ctx);
+		const outcome = await sendOnce(ctx, options.request(conn), options.withKey !== false);
+		// A create's answer is read even when the execution was cancelled meanwhile: it may hold a paid id.
+		if (kind === 'read' && cancelled(ctx)) throw cancelledError(ctx);
+
+		if ('answer' in outcome) {
+			const { answer } = outcome;
+			if (options.refused?.includes(answer.status) && options.onRefused) return options.onRefused(answer);
+			if (answer.status >= 200 && answer.status < 300) {
+				try {
+					return options.read(answer);
+				} catch (error) {
+					const unreadable = error instanceof UnreadableAnswerError;
+					const reason = unreadable ? error.message : `unexpected answer: ${(error as Error).message}`;
+					if (kind === 'create') throw mayHaveBeenCreatedError(ctx, conn.apiKey, reason, options);
+					if (!unreadable) throw new NodeOperationError(ctx.getNode(), error as Error);
+					if (attempt >= ATTEMPTS.read) throw unreadableError(ctx, conn.apiKey, reason, options);
+					ctx.logger.warn(`${options.what}: unreadable answer, retrying (attempt ${attempt})`);
+					await pause(backoffMs(attempt), signal);
+					continue;
+				}
+			}
+		}
+
+		if (!isRetryable(kind, outcome) || attempt >= ATTEMPTS[kind]) throw finalError(ctx, conn, kind, outcome, options);
+
+		const askedFor = 'answer' in outcome ? retryAfterMs(header(outcome.answer, 'retry-after')) : undefined;
+		const delay = askedFor === undefined ? backoffMs(attempt) : Math.min(askedFor, timing.retryMaxMs);
+		if (options.deadline !== undefined && Date.now() + delay > options.deadline) {
+			throw finalError(ctx, conn, kind, outcome, options);
+		}
+		const reason = 'failure' in outcome ? outcome.failure.code : `HTTP ${outcome.answer.status}`;
+		ctx.logger.debug(`${options.what}: ${reason}, retry ${attempt} in ${Math.round(delay)} ms`);
+		await pause(delay, signal);
+	}
+}
+
+export function jsonRequest(
+	conn: Connection,
+	method: IHttpRequestMethods,
+	path: string,
+	timeout: number,
+	extra: Partial<IHttpRequestOptions> = {},
+): IHttpRequestOptions {
+	return {
+		method,
+		url: `${conn.baseUrl}${path}`,
+		headers: { Accept: 'application/json', ...(extra.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+		json: false,
+		encoding: 'text',
+		timeout,
+		...extra,
+	};
+}

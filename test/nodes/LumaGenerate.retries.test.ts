@@ -1,0 +1,153 @@
+/**
+ * Luma Generate when n8n runs it again: Retry On Fail, a retried execution, a loop. The spend
+ * ledger in the node's context must keep every prompt to one billed create, and every paid id
+ * must reach the output or the error.
+ */
+import type { IExecuteContextData, INode } from 'n8n-workflow';
+
+import type { ScriptedFault } from '../emulator/emulator';
+import { chain, GENERATE_TYPE, items, logLines, node, REPEAT_TYPE, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
+import { useEmulator } from '../helpers/emulator';
+
+const env = useEmulator();
+
+const PROMPTS = ['A lighthouse in a storm', 'A fox crossing a frozen lake', 'Lanterns rising over a river'];
+const RETRY_ON_FAIL: Partial<INode> = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
+const CONTINUE_ON_FAIL: Partial<INode> = { onError: 'continueRegularOutput' };
+
+function generate(nodeExtra: Partial<INode> = {}, contextData?: IExecuteContextData) {
+	return runWorkflow({
+		nodes: [
+			node('Trigger', TRIGGER_TYPE),
+			{ ...node('Generate', GENERATE_TYPE, { prompt: '={{ $json.prompt }}', options: { createsPerMinute: 600 } }), ...nodeExtra },
+		],
+		connections: chain('Trigger', 'Generate'),
+		items: items(...PROMPTS.map((prompt) => ({ prompt }))),
+		credentials: env.credentials,
+		contextData,
+	});
+}
+
+/** The second prompt's create is billed, then its answer is lost this way. */
+function failSecondCreateAfterBilling(kind: ScriptedFault['kind']): void {
+	env.emulator.failNext('create', { kind, afterAccept: true, forPrompt: PROMPTS[1] });
+}
+
+const createRequests = () => env.emulator.count('create');
+const idOf = (prompt: string) => [...env.emulator.generations.values()].find((g) => g.request.prompt === prompt)!.id;
+
+function expectEachPromptBilledOnce(): void {
+	expect(Object.fromEntries(env.emulator.createsByPrompt)).toEqual(Object.fromEntries(PROMPTS.map((prompt) => [prompt, 1])));
+}
+
+describe('Retry On Fail never pays twice', () => {
+	test.each([
+		['answered 502 after billing', '502'],
+		['the connection reset after billing', 'reset'],
+	] as const)('the second create %s: one create per prompt, the unknown item named, every paid id reported', async (_label, fault) => {
+		failSecondCreateAfterBilling(fault);
+		const result = await generate(RETRY_ON_FAIL);
+
+		expectEachPromptBilledOnce();
+		// Try 1 sends prompts 0 and 1; try 2 sends only prompt 2; try 3 sends nothing.
+		expect(createRequests()).toBe(3);
+		expect(result.error?.message).toBe(
+			'Item 1 was sent in an earlier try with an unknown outcome: a generation may already exist and be billed (500,000 tokens each)',
+		);
+		expect(result.error?.description).toContain('Not sent again, so not paid twice.');
+		expect(result.error?.description).toContain(
+			`Already created in this run (not lost, fetch them with Luma Wait): item 0: ${idOf(PROMPTS[0])}, item 2: ${idOf(PROMPTS[2])}.`,
+		);
+	});
+
+	test('a create refused without billing is sent again on the next try; items created before are not', async () => {
+		env.emulator.failNext('create', { kind: '400', forPrompt: PROMPTS[1] });
+		const result = await generate(RETRY_ON_FAIL);
+
+		expect(result.error).toBeUndefined();
+		expectEachPromptBilledOnce();
+		expect(createRequests()).toBe(4); // 0, 1 (refused), then 1 and 2
+		const out = result.outputs('Generate')[0];
+		expect(out.map((item) => [item.json.prompt, item.json.id, item.pairedItem])).toEqual(
+			PROMPTS.map((prompt, index) => [prompt, idOf(prompt), { item: index }]),
+		);
+		// The first prompt came from the ledger, marked so the user can tell.
+		expect(out.map((item) => item.json.reusedFromEarlierTry ?? false)).toEqual([true, false, false]);
+		expect(out[0].json).toMatchObject({ state: 'queued', mode: 'textToVideo', tokenCost: 500000, request: { prompt: PROMPTS[0] } });
+		expect((out[0].json.generation as { id: string }).id).toBe(idOf(PROMPTS[0]));
+	});
+
+	test('every create is logged at info with the execution id, item index and generation id', async () => {
+		failSecondCreateAfterBilling('502');
+		await generate(RETRY_ON_FAIL);
+		const created = logLines.filter((line) => line.level === 'info' && line.message.startsWith('Luma Generate: created generation'));
+		for (const [itemIndex, prompt] of [[0, PROMPTS[0]], [2, PROMPTS[2]]] as const) {
+			expect(created.map((line) => line.message)).toContain(
+				`Luma Generate: created generation ${idOf(prompt)} for item ${itemIndex} (execution test-execution, node "Generate", run 0)`,
+			);
+		}
+		// The billed create whose answer was lost: its item is on record as unknown.
+		expect(logLines.some((line) => line.level === 'warn' && line.message.startsWith('Luma Generate: item 1 may have been created, outcome unknown (execution test-execution'))).toBe(true);
+	});
+});
+
+describe('retrying a failed execution', () => {
+	test('reuses what the failed execution created, even after the workflow was changed to continue on fail', async () => {
+		failSecondCreateAfterBilling('502');
+		const failed = await generate();
+		expect(failed.error?.message).toMatch(/^Creating the generation for item 1 failed after it may have reached the server \(HTTP 502/);
+		expect(createRequests()).toBe(2);
+
+		// Retried twice, with the saved node context handed back each time.
+		let context = failed.run.data.executionData!.contextData;
+		for (let retry = 0; retry < 2; retry++) {
+			const retried = await generate(CONTINUE_ON_FAIL, context);
+			context = retried.run.data.executionData!.contextData;
+			const out = retried.outputs('Generate')[0];
+			expect(out.map((item) => item.json.id ?? null)).toEqual([idOf(PROMPTS[0]), null, idOf(PROMPTS[2])]);
+			expect(out[1].json.error).toMatch(/^Item 1 was sent in an earlier try with an unknown outcome/);
+			expect(out[1].pairedItem).toEqual({ item: 1 });
+		}
+		expectEachPromptBilledOnce();
+		expect(createRequests()).toBe(3);
+	});
+
+	test('a new execution creates anew: the ledger belongs to one execution', async () => {
+		await generate();
+		await generate();
+		expect(Object.fromEntries(env.emulator.createsByPrompt)).toEqual(Object.fromEntries(PROMPTS.map((prompt) => [prompt, 2])));
+	});
+});
+
+describe('Max Creates per Execution', () => {
+	function loop(times: number, maxCreatesPerRun: number) {
+		return runWorkflow({
+			nodes: [
+				node('Trigger', TRIGGER_TYPE),
+				node('Generate', GENERATE_TYPE, { prompt: 'A looping prompt', options: { createsPerMinute: 600, maxCreatesPerRun } }),
+				node('Repeat', REPEAT_TYPE, { times }),
+			],
+			connections: { ...chain('Trigger', 'Generate', 'Repeat'), ...chain(['Repeat', 0], 'Generate') },
+			items: items({}),
+			credentials: env.credentials,
+		});
+	}
+
+	test('a loop that runs the node three times with a cap of 2 sends 2 and says why it stopped', async () => {
+		const result = await loop(3, 2);
+		expect(env.emulator.acceptedCreates).toBe(2);
+		expect(createRequests()).toBe(2);
+		expect(result.error?.message).toBe(
+			'This run would create 1 more generation (500,000 tokens), but this node already sent 2 creates in this execution and Max Creates per Execution is 2',
+		);
+		expect(result.error?.description).toMatch(/^Nothing was sent\. The cap counts every create this node sends in one execution/);
+		// A loop is a new request each time: the runs before the cap created anew.
+		expect(result.run.data.resultData.runData.Generate.slice(0, 2).map((run) => run.data!.main[0]![0].json.reusedFromEarlierTry)).toEqual([undefined, undefined]);
+	});
+
+	test('within the cap, every run of the loop creates', async () => {
+		const result = await loop(3, 3);
+		expect(result.error).toBeUndefined();
+		expect(env.emulator.acceptedCreates).toBe(3);
+	});
+});
