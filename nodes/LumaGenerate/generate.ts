@@ -115,6 +115,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 	const emit = (itemIndex: number, json: IDataObject) =>
 		output.push({ json: asTool ? toolResult(json) : { ...items[itemIndex].json, ...json }, pairedItem: { item: itemIndex } });
 
+	let failed = true;
 	try {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			const plan = plans[itemIndex];
@@ -161,11 +162,13 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 				throw withCreatedIds(error as Error, created);
 			}
 		}
+		failed = unknownFromEarlierTries.length > 0;
 	} finally {
 		ledger.settle(
 			plans.flatMap((plan) => (plan.kind === 'send' ? [plan.entry] : [])),
 			'the run stopped while the request was in flight',
 		);
+		if (failed || this.getMode() === 'retry') ledger.remember();
 	}
 
 	if (unknownFromEarlierTries.length) throw withCreatedIds(outcomeUnknownError(this, unknownFromEarlierTries), created);

@@ -4,6 +4,11 @@
  * execution and hands it back when the execution is retried, so a second run of the node for
  * the same run index can tell what it already paid for, and never pays for it again.
  *
+ * One gap is n8n's: each Retry of a failed execution starts from that execution's saved data,
+ * so retrying the *same* failed execution twice hands the second retry a ledger without the
+ * first retry's creates. Ledgers of runs that failed or ran as a retry are therefore also
+ * remembered in this process, by the execution that started the chain, and merged back in.
+ *
  * An entry is keyed by run index, item index and the exact request body. Its status:
  * - `reserved`: counted against the cap, not sent yet (released if it is never sent);
  * - `sent`: on its way, outcome not known yet;
@@ -29,7 +34,17 @@ export interface LedgerEntry {
 	reason?: string;
 }
 
+interface LedgerState {
+	/** The execution that started this chain of retries. */
+	root: string;
+	entries: LedgerEntry[];
+}
+
 const CONTEXT_KEY = 'spendLedger';
+
+/** Ledgers of failed and retried runs in this process, by workflow, node and root execution. */
+const remembered = new Map<string, LedgerEntry[]>();
+const REMEMBERED_CHAINS = 100;
 
 /** Key order does not change a request: compare bodies in a canonical form. */
 function canonical(value: unknown): string {
@@ -44,14 +59,47 @@ function canonical(value: unknown): string {
 	return JSON.stringify(value) ?? 'null';
 }
 
+function sameSend(a: LedgerEntry, b: LedgerEntry): boolean {
+	return a.run === b.run && a.item === b.item && a.sentAt === b.sentAt && canonical(a.body) === canonical(b.body);
+}
+
+/** Adds what another copy of the ledger knows: sends it lacks, and outcomes learnt since. */
+function merge(into: LedgerEntry[], from: LedgerEntry[]): void {
+	for (const entry of from) {
+		if (entry.status === 'reserved') continue;
+		const known = into.find((candidate) => sameSend(candidate, entry));
+		if (!known) into.push({ ...entry });
+		else if (known.status !== 'created' && entry.status === 'created') Object.assign(known, entry);
+	}
+}
+
 export class SpendLedger {
-	private constructor(private readonly entries: LedgerEntry[]) {}
+	private constructor(
+		private readonly entries: LedgerEntry[],
+		private readonly chainKey: string,
+	) {}
 
 	/** The ledger of this node in this execution (created empty on the first run). */
 	static of(ctx: IExecuteFunctions): SpendLedger {
 		const context: IContextObject = ctx.getContext('node');
-		if (!Array.isArray(context[CONTEXT_KEY])) context[CONTEXT_KEY] = [];
-		return new SpendLedger(context[CONTEXT_KEY] as LedgerEntry[]);
+		const saved = context[CONTEXT_KEY] as LedgerState | undefined;
+		const state: LedgerState =
+			saved && Array.isArray(saved.entries) ? saved : (context[CONTEXT_KEY] = { root: ctx.getExecutionId(), entries: [] });
+		const chainKey = `${ctx.getWorkflow().id ?? ''}:${ctx.getNode().name}:${state.root}`;
+		const elsewhere = remembered.get(chainKey);
+		if (elsewhere && elsewhere !== state.entries) merge(state.entries, elsewhere);
+		return new SpendLedger(state.entries, chainKey);
+	}
+
+	/**
+	 * Keeps this ledger in this process for a later Retry of the same failed execution. Called
+	 * when the run fails (n8n retries the failed node) or runs as a retry (its original can be
+	 * retried again).
+	 */
+	remember(): void {
+		remembered.delete(this.chainKey);
+		remembered.set(this.chainKey, this.entries);
+		if (remembered.size > REMEMBERED_CHAINS) remembered.delete(remembered.keys().next().value!);
 	}
 
 	/** Creates this node sent (or is about to send) in this execution, every run and try counted. */

@@ -200,10 +200,15 @@ export interface RunOptions {
 	 * back as n8n does when a failed execution is retried.
 	 */
 	contextData?: IExecuteContextData;
+	/** n8n's execution mode: `retry` for a retried execution (default `manual`). */
+	mode?: 'manual' | 'retry';
 }
+
+let executionCounter = 0;
 
 export interface RunResult {
 	run: IRun;
+	executionId: string;
 	/** The node's outputs of its first run: one array of items per output. */
 	outputs(nodeName: string): INodeExecutionData[][];
 	/** The error that stopped the workflow, if any. */
@@ -221,7 +226,9 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 		nodeTypes,
 		active: false,
 	});
-	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', {
+	const mode = options.mode ?? 'manual';
+	const executionId = `test-execution-${++executionCounter}`;
+	const hooks = new ExecutionLifecycleHooks(mode, executionId, {
 		id: 'test-workflow',
 		name: 'test',
 		nodes: options.nodes,
@@ -238,7 +245,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	const additionalData = {
 		hooks,
 		credentialsHelper: new TestCredentialsHelper({ apilaplasApi: options.credentials ?? {} }),
-		executionId: 'test-execution',
+		executionId,
 		restApiUrl: 'http://127.0.0.1/rest',
 		webhookBaseUrl: 'http://127.0.0.1/webhook',
 		webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
@@ -263,7 +270,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	} as unknown as IRunExecutionData;
 
 	const started = Date.now();
-	const execution = new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
+	const execution = new WorkflowExecute(additionalData, mode, runExecutionData).processRunExecutionData(workflow);
 	if (options.cancelAfterMs !== undefined) {
 		setTimeout(() => execution.cancel(), options.cancelAfterMs);
 	}
@@ -276,6 +283,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	const elapsedMs = Date.now() - started;
 	return {
 		run,
+		executionId,
 		elapsedMs,
 		error: run.data.resultData.error,
 		outputs: (nodeName: string) =>

@@ -3,9 +3,10 @@
  * ledger in the node's context must keep every prompt to one billed create, and every paid id
  * must reach the output or the error.
  */
-import type { IExecuteContextData, INode } from 'n8n-workflow';
+import type { INode } from 'n8n-workflow';
 
 import type { ScriptedFault } from '../emulator/emulator';
+import type { RunResult } from '../helpers/engine';
 import { chain, GENERATE_TYPE, items, logLines, node, REPEAT_TYPE, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
 import { useEmulator } from '../helpers/emulator';
 
@@ -15,7 +16,8 @@ const PROMPTS = ['A lighthouse in a storm', 'A fox crossing a frozen lake', 'Lan
 const RETRY_ON_FAIL: Partial<INode> = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
 const CONTINUE_ON_FAIL: Partial<INode> = { onError: 'continueRegularOutput' };
 
-function generate(nodeExtra: Partial<INode> = {}, contextData?: IExecuteContextData) {
+/** Runs the workflow; with `retryOf`, as n8n retries that execution: its saved node contexts, mode `retry`. */
+function generate(nodeExtra: Partial<INode> = {}, retryOf?: RunResult) {
 	return runWorkflow({
 		nodes: [
 			node('Trigger', TRIGGER_TYPE),
@@ -24,7 +26,8 @@ function generate(nodeExtra: Partial<INode> = {}, contextData?: IExecuteContextD
 		connections: chain('Trigger', 'Generate'),
 		items: items(...PROMPTS.map((prompt) => ({ prompt }))),
 		credentials: env.credentials,
-		contextData,
+		contextData: retryOf?.run.data.executionData!.contextData,
+		mode: retryOf ? 'retry' : 'manual',
 	});
 }
 
@@ -79,37 +82,54 @@ describe('Retry On Fail never pays twice', () => {
 
 	test('every create is logged at info with the execution id, item index and generation id', async () => {
 		failSecondCreateAfterBilling('502');
-		await generate(RETRY_ON_FAIL);
+		const { executionId } = await generate(RETRY_ON_FAIL);
 		const created = logLines.filter((line) => line.level === 'info' && line.message.startsWith('Luma Generate: created generation'));
 		for (const [itemIndex, prompt] of [[0, PROMPTS[0]], [2, PROMPTS[2]]] as const) {
 			expect(created.map((line) => line.message)).toContain(
-				`Luma Generate: created generation ${idOf(prompt)} for item ${itemIndex} (execution test-execution, node "Generate", run 0)`,
+				`Luma Generate: created generation ${idOf(prompt)} for item ${itemIndex} (execution ${executionId}, node "Generate", run 0)`,
 			);
 		}
 		// The billed create whose answer was lost: its item is on record as unknown.
-		expect(logLines.some((line) => line.level === 'warn' && line.message.startsWith('Luma Generate: item 1 may have been created, outcome unknown (execution test-execution'))).toBe(true);
+		expect(logLines.some((line) => line.level === 'warn' && line.message.startsWith(`Luma Generate: item 1 may have been created, outcome unknown (execution ${executionId}`))).toBe(true);
 	});
 });
 
 describe('retrying a failed execution', () => {
-	test('reuses what the failed execution created, even after the workflow was changed to continue on fail', async () => {
+	test('reuses what the failed execution created, retry after retry, even after the workflow was changed to continue on fail', async () => {
 		failSecondCreateAfterBilling('502');
 		const failed = await generate();
 		expect(failed.error?.message).toMatch(/^Creating the generation for item 1 failed after it may have reached the server \(HTTP 502/);
 		expect(createRequests()).toBe(2);
 
-		// Retried twice, with the saved node context handed back each time.
-		let context = failed.run.data.executionData!.contextData;
+		// Each retry is a retry of the one before, as the newest failed execution in the list.
+		let previous = failed;
 		for (let retry = 0; retry < 2; retry++) {
-			const retried = await generate(CONTINUE_ON_FAIL, context);
-			context = retried.run.data.executionData!.contextData;
-			const out = retried.outputs('Generate')[0];
+			previous = await generate(CONTINUE_ON_FAIL, previous);
+			const out = previous.outputs('Generate')[0];
 			expect(out.map((item) => item.json.id ?? null)).toEqual([idOf(PROMPTS[0]), null, idOf(PROMPTS[2])]);
 			expect(out[1].json.error).toMatch(/^Item 1 was sent in an earlier try with an unknown outcome/);
 			expect(out[1].pairedItem).toEqual({ item: 1 });
 		}
 		expectEachPromptBilledOnce();
 		expect(createRequests()).toBe(3);
+	});
+
+	test('retrying the same failed execution twice: the second retry knows what the first one created', async () => {
+		env.emulator.configure({ credits: 1 });
+		const failed = await generate();
+		expect(failed.error?.message).toMatch(/^Creating the generation for item 1 failed with HTTP 403/);
+
+		env.emulator.configure({ credits: 2 });
+		const first = await generate({}, failed);
+		expect(first.error?.message).toMatch(/^Creating the generation for item 2 failed with HTTP 403/);
+
+		env.emulator.configure({ credits: 100 });
+		const second = await generate({}, failed);
+		expect(second.error).toBeUndefined();
+		const out = second.outputs('Generate')[0];
+		expect(out.map((item) => item.json.id)).toEqual(PROMPTS.map(idOf));
+		expect(out.map((item) => item.json.reusedFromEarlierTry ?? false)).toEqual([true, true, false]);
+		expectEachPromptBilledOnce();
 	});
 
 	test('a new execution creates anew: the ledger belongs to one execution', async () => {
