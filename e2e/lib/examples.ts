@@ -39,7 +39,7 @@ export function exampleFiles(): string[] {
 	return readdirSync(EXAMPLES_DIR).filter((name) => name.endsWith('.json')).sort();
 }
 
-const TRIGGER_TYPES = ['n8n-nodes-base.formTrigger', 'n8n-nodes-base.scheduleTrigger', 'n8n-nodes-base.webhook'];
+const TRIGGER_TYPES = ['n8n-nodes-base.formTrigger', 'n8n-nodes-base.scheduleTrigger', 'n8n-nodes-base.webhook', '@n8n/n8n-nodes-langchain.chatTrigger'];
 /** Nodes that answer a form in a browser; in a headless twin they only show what reached them. */
 const FORM_PAGE_TYPES = ['n8n-nodes-base.form'];
 
