@@ -213,7 +213,7 @@ function outcomeUnknownError(ctx: IExecuteFunctions, unknown: Array<{ itemIndex:
 			itemIndex,
 			description:
 				'Not sent again, so not paid twice. Look for these prompts among your generations on the Apilaplas gateway ' +
-				`(sent ${entry.sentAt ?? 'in the earlier try'}; it ended with: ${entry.reason ?? 'no answer'}). ` +
+				`(sent ${entry.sentAt ?? 'in the earlier try'}). The earlier try ended with: ${(entry.reason ?? 'no answer').replace(/\.$/, '')}. ` +
 				'To create them anyway, run the workflow again as a new execution.',
 		},
 	);
