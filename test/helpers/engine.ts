@@ -32,6 +32,7 @@ export const WAIT_TYPE = 'n8n-nodes-apilaplas-luma.lumaWait';
 export const TRIGGER_TYPE = 'test.itemsTrigger';
 /** The tool variant n8n offers an AI Agent (see `toolVariant`). */
 export const WAIT_TOOL_TYPE = `${WAIT_TYPE}Tool`;
+export const GENERATE_TOOL_TYPE = `${GENERATE_TYPE}Tool`;
 
 /** Emits the items the test hands it, as a form or schedule trigger would. */
 class ItemsTrigger implements INodeType {
@@ -91,6 +92,7 @@ const nodeTypeMap: Record<string, INodeType> = {
 	[GENERATE_TYPE]: new LumaGenerate(),
 	[WAIT_TYPE]: new LumaWait(),
 	[WAIT_TOOL_TYPE]: toolVariant(new LumaWait()),
+	[GENERATE_TOOL_TYPE]: toolVariant(new LumaGenerate()),
 	[TRIGGER_TYPE]: new ItemsTrigger(),
 	[REPEAT_TYPE]: new RepeatNode(),
 };
