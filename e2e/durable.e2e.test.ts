@@ -36,11 +36,18 @@ const inWindow = variant(example, 'DurableWindow001', 'durable-window', { 'Luma 
 const inGenerate = variant(example, 'DurableCreate001', 'durable-create', {
 	'Luma Generate': { options: { maxCreatesPerRun: 10, createsPerMinute: 6 } },
 });
+const pastDeadline = variant(example, 'DurableGaveUp001', 'durable-gave-up', {
+	'Give up after 2 hours': {
+		assignments: { assignments: [{ id: 'a1d2e3f4-0000-4000-8000-000000000001', name: 'giveUpAt', value: '={{ $now.toISO() }}', type: 'string' }] },
+	},
+	'Luma Wait': { maxWaitSeconds: 2 },
+});
 // On the emulator, [slow] keeps a generation running until the test finishes it.
 const PROMPTS = {
 	parked: ['Parked: a lighthouse in a storm', 'Parked: a lantern over a lake'],
 	inWindow: ['Window: a fox in the snow [slow]', 'Window: a train at night [slow]'],
 	inGenerate: ['Generate: a red kite [slow]', 'Generate: a green field [slow]', 'Generate: a blue door [slow]'],
+	pastDeadline: ['Deadline: a glacier, very slowly [slow]'],
 };
 
 let emulator: LumaEmulator;
@@ -53,17 +60,18 @@ function idsOf(prompts: string[]): string[] {
 	return [...emulator.generations.values()].filter((g) => prompts.includes(g.request.prompt)).sort((a, b) => a.createdAt - b.createdAt).map((g) => g.id);
 }
 
-function createsSince(at: number): number {
-	return emulator.count('create', (entry) => entry.at >= at);
+/** Create requests for these prompts since `at`. */
+function createsSince(at: number, prompts: string[]): number {
+	return emulator.count('create', (entry) => entry.at >= at && prompts.includes((entry.body as { prompt: string }).prompt));
 }
 
 beforeAll(async () => {
 	emulator = await new LumaEmulator({ keys: [KEY], holdMs: 2_000, queuedMs: 1_000, dreamingMs: 8_000 }).start();
 	home = withFileLog(await prepareHome('e2e-durable', process.env.E2E_TARBALL!, 5720));
 	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));
-	await importFile(home, 'workflow', writeWorkflowFile('e2e-durable', [parked, inWindow, inGenerate]));
+	await importFile(home, 'workflow', writeWorkflowFile('e2e-durable', [parked, inWindow, inGenerate, pastDeadline]));
 	({ n8n, rest } = await startLoggedIn(home));
-	for (const workflow of [parked, inWindow, inGenerate]) await activate(rest, workflow.id);
+	for (const workflow of [parked, inWindow, inGenerate, pastDeadline]) await activate(rest, workflow.id);
 
 	// P: a 3 s window, then parked.
 	await postWebhook(home, 'durable-parked', { prompts: PROMPTS.parked });
@@ -101,7 +109,7 @@ test('killed inside Luma Wait\'s window: the execution is crashed, keeps the ids
 	expect(finished.status).toBe('success');
 	expect(itemsOut(finished, 'Finished videos').map((item) => [item.json.id, item.json.state])).toEqual(ids.map((id) => [id, 'completed']));
 	expect(idsOf(PROMPTS.inWindow)).toHaveLength(2);
-	expect(createsSince(killedAt)).toBe(0);
+	expect(createsSince(killedAt, PROMPTS.inWindow)).toBe(0);
 });
 
 test('killed inside Luma Generate: what was paid for is in n8n\'s log, by item, though n8n kept nothing of the node', async () => {
@@ -116,6 +124,16 @@ test('killed inside Luma Generate: what was paid for is in n8n\'s log, by item, 
 	);
 });
 
+test('past the deadline, an item still running leaves on "Gave up" with its id, and nothing parks', async () => {
+	await postWebhook(home, 'durable-gave-up', { prompts: PROMPTS.pastDeadline });
+	const done = await executionReaching(rest, pastDeadline.id, ['success', 'error', 'crashed']);
+	expect(done.status).toBe('success');
+	expect(itemsOut(done, 'Gave up (ids kept)').map((item) => [item.json.id, item.json.state, item.json.timedOut])).toEqual([
+		[idsOf(PROMPTS.pastDeadline)[0], 'queued', true],
+	]);
+	expect(done.runData['Park 2 minutes']).toBeUndefined();
+});
+
 test('killed while parked: after the restart it resumes by itself and every item ends on Completed, with no new create', async () => {
 	const done = await executionReaching(rest, parked.id, ['success', 'error', 'crashed'], (PARK_SECONDS + 60) * 1000);
 	expect(done.status).toBe('success');
@@ -124,6 +142,6 @@ test('killed while parked: after the restart it resumes by itself and every item
 	expect(done.runData['Luma Wait']).toHaveLength(2);
 	expect(itemsOut(done, 'Luma Wait', 2).map((item) => item.json.id)).toEqual(ids);
 	expect(itemsOut(done, 'Finished videos').map((item) => [item.json.id, item.json.state])).toEqual(ids.map((id) => [id, 'completed']));
-	expect(createsSince(killedAt)).toBe(0);
-	expect(emulator.acceptedCreates).toBe(PROMPTS.parked.length + PROMPTS.inWindow.length + 2);
+	expect(ids).toHaveLength(2);
+	expect(createsSince(killedAt, PROMPTS.parked)).toBe(0);
 });
