@@ -3,7 +3,7 @@
  * as a community package, against the emulator: what a user would see in each branch. Runs on
  * the line E2E_N8N_LINE picks (2.x by default; CI runs it on 1.x too).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { LumaEmulator, SAMPLE_MP4 } from '../test/emulator/emulator';
@@ -28,10 +28,12 @@ afterAll(async () => {
 
 beforeEach(() => emulator.resetCounters());
 
-/** The bytes n8n stored for a binary item (filesystem mode keeps them under the user folder). */
+/** The bytes n8n stored for a binary item (filesystem mode: .n8n/storage in 2.x, .n8n/binaryData in 1.x). */
 function storedBytes(binary: BinaryInfo | undefined): Buffer {
 	const relative = String(binary?.id ?? '').replace(/^filesystem-v2:/, '');
-	return readFileSync(path.join(home.folder, '.n8n', 'storage', relative));
+	const stored = ['storage', 'binaryData'].map((dir) => path.join(home.folder, '.n8n', dir, relative)).find((file) => existsSync(file));
+	if (!stored) throw new Error(`n8n stored no file for binary ${String(binary?.id)}`);
+	return readFileSync(stored);
 }
 
 /** What a user sees of a downloaded video: an MP4 named after the generation, byte for byte the server's. */
