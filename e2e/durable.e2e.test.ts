@@ -128,8 +128,8 @@ test('past the deadline, an item still running leaves on "Gave up" with its id, 
 	await postWebhook(home, 'durable-gave-up', { prompts: PROMPTS.pastDeadline });
 	const done = await executionReaching(rest, pastDeadline.id, ['success', 'error', 'crashed']);
 	expect(done.status).toBe('success');
-	expect(itemsOut(done, 'Gave up (ids kept)').map((item) => [item.json.id, item.json.state, item.json.timedOut])).toEqual([
-		[idsOf(PROMPTS.pastDeadline)[0], 'queued', true],
+	expect(itemsOut(done, 'Gave up (ids kept)').map((item) => [item.json.prompt, item.json.id, item.json.timedOut])).toEqual([
+		[PROMPTS.pastDeadline[0], idsOf(PROMPTS.pastDeadline)[0], true],
 	]);
 	expect(done.runData['Park 2 minutes']).toBeUndefined();
 });
