@@ -6,7 +6,7 @@
  * - `1x`: n8n 1.123.x on the system Node 20, in e2e/runtime-1x.
  */
 import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -236,28 +236,48 @@ export interface RunningN8n {
 	stop: () => Promise<void>;
 }
 
+export interface Background {
+	process: ChildProcess;
+	output: () => string;
+	/** Sends `signal` to its PID and waits for the exit; SIGKILL after 15 s. */
+	stop: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
 /**
- * Starts an n8n command of this process's line (`start`, `worker`, …) in the background; keeps the
- * last `keepChars` of its output. Killed with the test process if nobody stops it.
+ * Starts a server process in the background and keeps the last `keepChars` of its output.
+ * It is killed with the test process if nobody stops it.
  */
-export function spawnN8n(home: N8nHome, args: string[], keepChars = 20_000): RunningN8n {
-	const child = spawn(LINE.node, [N8N_BIN, ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnBackground(command: string, args: string[], options: SpawnOptions & { keepChars?: number } = {}): Background {
+	const { keepChars = 20_000, ...spawnOptions } = options;
+	const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
 	child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-keepChars)));
 	child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-keepChars)));
-	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	// A binary that cannot start (missing) reports an error instead of an exit.
+	child.once('error', (error) => (output += `\n${String(error)}`));
+	const exited = new Promise<void>((resolve) => {
+		child.once('exit', () => resolve());
+		child.once('error', () => resolve());
+	});
+	const gone = () => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
 	const killOnExit = () => child.kill('SIGKILL');
 	process.once('exit', killOnExit);
 	void exited.then(() => process.removeListener('exit', killOnExit));
-	const stop = async () => {
-		if (child.exitCode === null && child.signalCode === null) {
-			child.kill('SIGTERM');
+	const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+		if (!gone()) {
+			child.kill(signal);
 			const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
 			await exited;
 			clearTimeout(timer);
 		}
 	};
-	return { url: home.url, process: child, output: () => output, stop };
+	return { process: child, output: () => output, stop };
+}
+
+/** Starts an n8n command of this process's line (`start`, `worker`, …) in the background. */
+export function spawnN8n(home: N8nHome, args: string[], keepChars?: number): RunningN8n {
+	const n8n = spawnBackground(LINE.node, [N8N_BIN, ...args], { env: home.env, keepChars });
+	return { url: home.url, process: n8n.process, output: n8n.output, stop: () => n8n.stop() };
 }
 
 /** Polls `url` until `ready` holds for its status; fails (and stops `n8n`) if n8n exits or time runs out. */
