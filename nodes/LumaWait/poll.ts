@@ -11,7 +11,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import type { Generation, LumaState } from '../shared/generation';
 import { generationUuid, hasReached } from '../shared/generation';
 import { pause, timing } from '../shared/timing';
-import { BATCH_REFUSED, fetchGeneration, fetchGenerations, isTimeout, isTransient } from '../shared/transport';
+import { BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient } from '../shared/transport';
 
 /** Long polls of single ids running at once, when the batch endpoint is refused. */
 const SINGLE_FETCH_CONCURRENCY = 10;
@@ -129,8 +129,9 @@ export class GenerationPoller {
 				answers = result;
 			} catch (error) {
 				if (this.signal?.aborted) return;
-				// A request cut short by Max Wait is no news about the server.
-				const cutByDeadline = Date.now() >= this.settings.deadline && isTimeout(error);
+				// A request cut short by Max Wait is no news about the server (n8n 1.x reports that cut
+				// as a network error, not as a timeout).
+				const cutByDeadline = Date.now() >= this.settings.deadline;
 				if (isTransient(error) && !cutByDeadline) {
 					pending.forEach((id) => this.lastError.set(id, (error as Error).message));
 				}
