@@ -66,14 +66,14 @@ function createsSince(at: number, prompts: string[]): number {
 }
 
 beforeAll(async () => {
-	emulator = await new LumaEmulator({ keys: [KEY], holdMs: 2_000, queuedMs: 1_000, dreamingMs: 8_000 }).start();
+	emulator = await new LumaEmulator({ keys: [KEY], holdMs: 2_000, queuedMs: 1_000, dreamingMs: 15_000 }).start();
 	home = withFileLog(await prepareHome('e2e-durable', process.env.E2E_TARBALL!, 5720));
 	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));
 	await importFile(home, 'workflow', writeWorkflowFile('e2e-durable', [parked, inWindow, inGenerate, pastDeadline]));
 	({ n8n, rest } = await startLoggedIn(home));
 	for (const workflow of [parked, inWindow, inGenerate, pastDeadline]) await activate(rest, workflow.id);
 
-	// P: a 3 s window, then parked.
+	// P: a 3 s window, then parked; its generations (16 s) end during the park.
 	await postWebhook(home, 'durable-parked', { prompts: PROMPTS.parked });
 	await executionReaching(rest, parked.id, ['waiting'], 60_000);
 	step('P is parked');
