@@ -1,4 +1,7 @@
-/** End-to-end tests: real n8n 2.x (Node 24, from e2e/runtime) and real Chromium, against the emulator. */
+/**
+ * End-to-end tests: real n8n and real Chromium, against the emulator. E2E_N8N_LINE picks n8n 2.x
+ * (default: Node 24, e2e/runtime) or 1.x (the system Node, e2e/runtime-1x); see e2e/lib/runtime.ts.
+ */
 /** @type {import('jest').Config} */
 module.exports = {
 	testEnvironment: 'node',

@@ -1,4 +1,4 @@
-/** Once per e2e run: n8n installed (cached in e2e/runtime), and this package built and packed. */
+/** Once per e2e run: the n8n line of E2E_N8N_LINE installed (cached in its runtime folder), and this package built and packed. */
 import { buildAndPack, ensureRuntime } from './lib/runtime';
 
 export default async function globalSetup(): Promise<void> {

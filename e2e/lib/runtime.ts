@@ -8,7 +8,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -143,6 +143,23 @@ export interface N8nHome {
 }
 
 /**
+ * The package as `npm install <tarball>` lays it out in a nodes folder (its peer n8n-workflow comes
+ * along): installed once per tarball, in .e2e/installed-<hash>; every home gets a copy.
+ */
+async function installedPackage(tarball: string): Promise<string> {
+	const hash = createHash('sha256').update(readFileSync(tarball)).digest('hex').slice(0, 16);
+	const dir = path.join(STATE_DIR, `installed-${hash}`);
+	if (existsSync(path.join(dir, 'node_modules', '.complete'))) return dir;
+	for (const old of readdirSync(STATE_DIR).filter((entry) => entry.startsWith('installed-'))) rmSync(path.join(STATE_DIR, old), { recursive: true, force: true });
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }, null, 2));
+	step('package: installing it as a community package (once per build)…');
+	await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: dir });
+	writeFileSync(path.join(dir, 'node_modules', '.complete'), tarball);
+	return dir;
+}
+
+/**
  * A fresh n8n user folder with this package installed as a community package
  * (in <folder>/.n8n/nodes, where n8n loads community packages from).
  */
@@ -150,10 +167,10 @@ export async function prepareHome(name: string, tarball: string, port: number): 
 	const folder = path.join(STATE_DIR, name);
 	rmSync(folder, { recursive: true, force: true });
 	const nodesDir = path.join(folder, '.n8n', 'nodes');
-	mkdirSync(nodesDir, { recursive: true });
-	writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }, null, 2));
-	step(`n8n home ${path.relative(ROOT, folder)}: installing the package as a community package…`);
-	await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: nodesDir });
+	mkdirSync(path.dirname(nodesDir), { recursive: true });
+	const installed = await installedPackage(tarball);
+	step(`n8n home ${path.relative(ROOT, folder)}: the package installed as a community package`);
+	cpSync(installed, nodesDir, { recursive: true, verbatimSymlinks: true });
 	const env = n8nEnv({
 		N8N_USER_FOLDER: folder,
 		N8N_PORT: String(port),
