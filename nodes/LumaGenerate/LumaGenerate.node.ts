@@ -14,13 +14,7 @@ export class LumaGenerate implements INodeType {
 		subtitle: '={{ {"textToVideo":"Text to Video","imageToVideo":"Image to Video","extend":"Extend","reverseExtend":"Reverse Extend","interpolate":"Interpolate"}[$parameter["mode"]] }}',
 		description: 'Create AI videos with Luma Dream Machine through the Apilaplas gateway',
 		defaults: { name: 'Luma Generate' },
-		usableAsTool: {
-			// What an AI Agent's model reads about this tool.
-			replacements: {
-				description:
-					'Starts generating ONE video (Luma Dream Machine) from a text prompt and returns its id at once; the video is not ready yet. Pass the id to the Luma Wait tool to get the video URL. Every call costs 500,000 tokens and creates a new video, so call it once per video the user asked for, never again for the same request.',
-			},
-		},
+		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'apilaplasApi', required: true }],

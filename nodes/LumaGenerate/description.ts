@@ -1,5 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { canvasAndTool, fromModel, toolDescriptionProperty } from '../shared/tool';
+import { TOOL_DESCRIPTION } from './tool';
+
 export const MODES = ['textToVideo', 'imageToVideo', 'extend', 'reverseExtend', 'interpolate'] as const;
 export type Mode = (typeof MODES)[number];
 
@@ -13,24 +16,13 @@ export const LOOP_MODES: Mode[] = ['textToVideo', 'imageToVideo', 'extend'];
 
 const show = (...modes: Mode[]) => ({ show: { mode: modes } });
 
-/**
- * A parameter in two forms: on the canvas as written, and in the AI Agent tool variant
- * (`@tool`) filled by the model by default, described for the model.
- */
+/** A parameter the model fills in when the node runs as a tool. */
 function withToolDefault(property: INodeProperties, key: string, forModel: string): INodeProperties[] {
-	const displayOptions = property.displayOptions ?? {};
-	return [
-		{ ...property, displayOptions: { ...displayOptions, hide: { ...displayOptions.hide, '@tool': [true] } } },
-		{
-			...property,
-			// forModel is ours and holds no quote, so it needs no escaping.
-			default: `={{ $fromAI('${key}', '${forModel}', 'string') }}`,
-			displayOptions: { ...displayOptions, show: { ...displayOptions.show, '@tool': [true] } },
-		},
-	];
+	return canvasAndTool(property, { default: fromModel(key, forModel) });
 }
 
 export const generateProperties: INodeProperties[] = [
+	toolDescriptionProperty(TOOL_DESCRIPTION),
 	{
 		displayName: 'Mode',
 		name: 'mode',

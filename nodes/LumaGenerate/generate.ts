@@ -13,7 +13,8 @@ import type { LedgerEntry } from './ledger';
 import { SpendLedger } from './ledger';
 import type { CreateRequest } from './request';
 import { readCreateRequest } from './request';
-import { isToolRun, toolResult } from './tool';
+import { isToolRun } from '../shared/tool';
+import { toolResult } from './tool';
 
 interface GenerateOptions {
 	createsPerMinute?: number;

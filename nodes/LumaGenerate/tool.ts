@@ -1,10 +1,11 @@
 /** Luma Generate as an AI Agent tool: what the model reads back from one call. */
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
-/** n8n runs a node as a tool under its type name with `Tool` appended. */
-export function isToolRun(ctx: IExecuteFunctions): boolean {
-	return ctx.getNode().type.endsWith('Tool') || (typeof ctx.isToolExecution === 'function' && ctx.isToolExecution());
-}
+/** What the model reads about the tool. */
+export const TOOL_DESCRIPTION =
+	'Starts generating ONE video (Luma Dream Machine) from a text prompt and returns its id at once; the video is not ready yet. ' +
+	'Pass the id to the Luma Wait tool to get the video URL. Every call costs 500,000 tokens and creates a new video, ' +
+	'so call it once per video the user asked for, never again for the same request.';
 
 /** The compact answer a model can act on: the id to wait for, and why not to call again. */
 export function toolResult(fields: IDataObject): IDataObject {

@@ -1,40 +1,27 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { canvasAndTool, toolDescriptionProperty } from '../shared/tool';
 import { GENERATION_ID_FROM_MODEL, TOOL_DESCRIPTION, TOOL_MAX_WAIT_SECONDS } from './tool';
 
 export const WAIT_TARGETS = ['dreaming', 'completed'] as const;
 export const MAX_WAIT_LIMIT_SECONDS = 6 * 60 * 60;
 
 export const waitProperties: INodeProperties[] = [
-	{
-		// n8n adds a "Description" of its own to a tool unless the node has one; ours speaks to the model.
-		displayName: 'Description',
-		name: 'toolDescription',
-		type: 'string',
-		typeOptions: { rows: 4 },
-		default: TOOL_DESCRIPTION,
-		required: true,
-		description: 'What the model reads about this tool',
-		displayOptions: { show: { '@tool': [true] } },
-	},
-	{
-		displayName: 'Generation ID',
-		name: 'generationId',
-		type: 'string',
-		required: true,
-		default: '={{ $json.id }}',
-		description: 'ID of the generation to wait for; the default follows Luma Generate with no typing',
-		displayOptions: { hide: { '@tool': [true] } },
-	},
-	{
-		displayName: 'Generation ID',
-		name: 'generationId',
-		type: 'string',
-		required: true,
-		default: GENERATION_ID_FROM_MODEL,
-		description: 'ID of the generation to wait for; by default the model fills it in with the ID Luma Generate returned',
-		displayOptions: { show: { '@tool': [true] } },
-	},
+	toolDescriptionProperty(TOOL_DESCRIPTION),
+	...canvasAndTool(
+		{
+			displayName: 'Generation ID',
+			name: 'generationId',
+			type: 'string',
+			required: true,
+			default: '={{ $json.id }}',
+			description: 'ID of the generation to wait for; the default follows Luma Generate with no typing',
+		},
+		{
+			default: GENERATION_ID_FROM_MODEL,
+			description: 'ID of the generation to wait for; by default the model fills it in with the ID Luma Generate returned',
+		},
+	),
 	{
 		displayName: 'Wait Until',
 		name: 'waitUntil',
@@ -55,26 +42,22 @@ export const waitProperties: INodeProperties[] = [
 		description:
 			'States go queued → dreaming → completed → failed; the wait ends at this state or any later one',
 	},
-	{
-		displayName: 'Max Wait (Seconds)',
-		name: 'maxWaitSeconds',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: MAX_WAIT_LIMIT_SECONDS },
-		default: 600,
-		description:
-			'Longest time this node waits in one run, for all its items together; items still running then leave on the Timed Out output',
-		displayOptions: { hide: { '@tool': [true] } },
-	},
-	{
-		displayName: 'Max Wait (Seconds)',
-		name: 'maxWaitSeconds',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: MAX_WAIT_LIMIT_SECONDS },
-		default: TOOL_MAX_WAIT_SECONDS,
-		description:
-			'Longest time one tool call waits; a video still running then comes back as timed out, and the model can call again with the same ID',
-		displayOptions: { show: { '@tool': [true] } },
-	},
+	...canvasAndTool(
+		{
+			displayName: 'Max Wait (Seconds)',
+			name: 'maxWaitSeconds',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: MAX_WAIT_LIMIT_SECONDS },
+			default: 600,
+			description:
+				'Longest time this node waits in one run, for all its items together; items still running then leave on the Timed Out output',
+		},
+		{
+			default: TOOL_MAX_WAIT_SECONDS,
+			description:
+				'Longest time one tool call waits; a video still running then comes back as timed out, and the model can call again with the same ID',
+		},
+	),
 	{
 		displayName: 'Download Video',
 		name: 'downloadVideo',

@@ -3,7 +3,9 @@
  * plus `Tool` and hands the model only the first output, so in that mode every outcome goes
  * there, as the few fields a model can act on.
  */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+
+import { fromModel } from '../shared/tool';
 
 /** Max Wait when run as a tool: one agent turn; a model can call again for longer videos. */
 export const TOOL_MAX_WAIT_SECONDS = 120;
@@ -14,13 +16,7 @@ export const TOOL_DESCRIPTION =
 	'or timedOut: true if the video is still being made; then call this tool again with the same id. ' +
 	'Waiting costs nothing; never call Luma Generate again for the same video.';
 
-export const GENERATION_ID_FROM_MODEL =
-	"={{ $fromAI('generationId', 'The generation id that Luma Generate returned for the video (a UUID)', 'string') }}";
-
-/** n8n's own test for the tool variant (`@tool` in displayOptions) is the same suffix. */
-export function isToolRun(ctx: IExecuteFunctions): boolean {
-	return ctx.getNode().type.endsWith('Tool');
-}
+export const GENERATION_ID_FROM_MODEL = fromModel('generationId', 'The generation id that Luma Generate returned for the video (a UUID)');
 
 const STILL_RUNNING_ADVICE =
 	'The video is not ready yet. Call this tool again with the same generation id to keep waiting; do not generate it again.';

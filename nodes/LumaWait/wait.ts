@@ -12,7 +12,8 @@ import { InputChecker } from '../shared/validation';
 import { MAX_WAIT_LIMIT_SECONDS, WAIT_TARGETS } from './description';
 import type { WaitOutcome } from './poll';
 import { GenerationPoller } from './poll';
-import { isToolRun, toolOutput } from './tool';
+import { isToolRun } from '../shared/tool';
+import { toolOutput } from './tool';
 
 export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
 
