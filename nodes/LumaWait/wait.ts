@@ -91,7 +91,7 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	const routed: Array<{ output: number; item: INodeExecutionData }> = [];
 	const downloads: Array<() => Promise<void>> = [];
 	for (const plan of plans) {
-		const input = items[plan.itemIndex];
+		const input = withoutEarlierWait(items[plan.itemIndex]);
 		const outcome = outcomes.get(`${plan.target}:${plan.id}`)!;
 		const pairedItem = { item: plan.itemIndex };
 		if (outcome.kind === 'error') {
@@ -109,7 +109,8 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 					json: {
 						...input.json,
 						id: plan.id,
-						state: outcome.lastState,
+						// No answer in this window: the state known from before still holds.
+						state: outcome.lastState ?? input.json.state ?? null,
 						timedOut: true,
 						waitedSeconds: Math.round((Date.now() - startedAt) / timing.secondMs),
 						...(outcome.lastError ? { lastError: outcome.lastError } : {}),
@@ -137,6 +138,17 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	for (const { output, item } of routed) outputs[output].push(item);
 	// An agent reads only the first output: as a tool, every outcome goes there.
 	return isToolRun(this) ? toolOutput(outputs) : outputs;
+}
+
+/**
+ * An item that comes back from an earlier Luma Wait run (a loop that parks and waits again)
+ * sheds that run's Timed Out fields, so a Completed item never says it timed out.
+ */
+function withoutEarlierWait(item: INodeExecutionData): INodeExecutionData {
+	if (item.json.timedOut !== true) return item;
+	const json = { ...item.json };
+	for (const field of ['timedOut', 'waitedSeconds', 'lastError']) delete json[field];
+	return { ...item, json };
 }
 
 async function attachVideo(

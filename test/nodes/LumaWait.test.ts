@@ -55,6 +55,23 @@ describe('routing by state', () => {
 		]);
 	});
 
+	test('an item back from an earlier Timed Out (the park-and-wait-again loop) sheds those fields; its known state holds', async () => {
+		const done = env.emulator.seed('finished meanwhile', { queuedMs: 0, dreamingMs: 0 });
+		const earlier = { timedOut: true, waitedSeconds: 240, lastError: 'HTTP 503', giveUpAt: '2026-11-26T03:00:00Z' };
+		const result = await wait({}, [{ id: done, state: 'dreaming', ...earlier }]);
+		const [item] = result.outputs('Wait')[COMPLETED];
+		expect(item.json).toMatchObject({ id: done, state: 'completed', giveUpAt: earlier.giveUpAt });
+		expect(item.json).not.toHaveProperty('timedOut');
+		expect(item.json).not.toHaveProperty('waitedSeconds');
+		expect(item.json).not.toHaveProperty('lastError');
+
+		// A window with no answer at all (the server hangs): the state the item had is kept, not nulled.
+		const slow = env.emulator.seed('still going', { queuedMs: 100_000 });
+		env.emulator.configure({ faults: { hang: 1, on: ['fetchOne', 'fetchMany'] } });
+		const again = await wait({ maxWaitSeconds: 50 }, [{ id: slow, state: 'queued', ...earlier }]);
+		expect(again.outputs('Wait')[TIMED_OUT][0].json).toMatchObject({ id: slow, state: 'queued', timedOut: true });
+	});
+
 	test('the same id on several items is asked about once and routed for each item', async () => {
 		const id = env.emulator.seed('shared');
 		const result = await wait({}, [{ id, n: 1 }, { id, n: 2 }]);
