@@ -134,8 +134,9 @@ describe('request counts', () => {
 		const times = fetched.map((entry) => entry.at);
 		// From each answer to the next question; a busy machine can only make these longer.
 		const gaps = fetched.slice(1).map((entry, i) => entry.at - fetched[i].doneAt!);
-		// Pauses start at 1 s and grow to 5 s (10 ms to 50 ms on this 100x clock).
-		expect(Math.min(...gaps)).toBeGreaterThanOrEqual(9);
+		// Pauses start at 1 s and grow to 5 s (10 ms to 50 ms on this 100x clock); a tight loop would
+		// ask again within a millisecond. (The server notes an answer done a little after the client has it.)
+		expect(Math.min(...gaps)).toBeGreaterThanOrEqual(5);
 		expect(times.length).toBeLessThanOrEqual(Math.ceil(700 / 10) / 3);
 	});
 
