@@ -43,7 +43,9 @@ export type FaultKind =
 	| '400' | '401' | '403' | '404' | '408' | '429' | '500' | '502' | '503' | '504'
 	| 'reset' | 'hang' | 'malformed' | 'html' | 'empty' | 'no-id' | 'unknown-state'
 	/** A 400 whose message quotes the request's Authorization header (a careless gateway). */
-	| 'echo-auth';
+	| 'echo-auth'
+	/** A success that carries the request's Authorization header (use with afterAccept on creates). */
+	| 'echo-auth-ok';
 export interface ScriptedFault {
 	kind: FaultKind;
 	/** On creates: the generation is made (and billed) before the fault hits. */
@@ -461,6 +463,11 @@ export class LumaEmulator {
 			case 'echo-auth':
 				this.sendError(req, res, 400, `Bad request with header ${req.headers.authorization ?? ''}`);
 				return;
+			case 'echo-auth-ok': {
+				const body = generation ? this.render(generation) : { id: randomUUID(), state: 'queued', created_at: new Date().toISOString() };
+				this.sendJson(res, generation ? 201 : 200, { ...body, debug: { authorization: req.headers.authorization ?? '' } });
+				return;
+			}
 			case '429':
 				this.sendError(req, res, 429, 'Too many requests', this.retryAfterHeader(this.options.faults.retryAfterMs ?? 1000));
 				return;

@@ -117,4 +117,13 @@ describe('errors', () => {
 		expect(result.error?.message).toMatch(/Bad request with header Bearer \[redacted\]/);
 		expect(seen).not.toContain(TEST_KEY);
 	});
+
+	test('never reach an output, even when a successful answer echoes the key', async () => {
+		env.emulator.failNext('create', { kind: 'echo-auth-ok', afterAccept: true });
+		const result = await generateOne();
+		const [item] = result.outputs('Generate')[0];
+		expect(item.json.id).toEqual(expect.any(String));
+		expect(item.json.generation).toMatchObject({ debug: { authorization: 'Bearer [redacted]' } });
+		expect(JSON.stringify([result.run.data, logLines])).not.toContain(TEST_KEY);
+	});
 });

@@ -19,6 +19,7 @@ import {
 	markNotCreated,
 	mayHaveBeenCreatedError,
 	networkError,
+	redact,
 	serverMessage,
 	unreadableError,
 } from './errors';
@@ -156,6 +157,11 @@ async function readErrorStream(stream: unknown): Promise<string> {
 	return text;
 }
 
+/** A careless server may echo the Authorization header: the key never reaches an output. */
+function withoutKey(answer: HttpAnswer, apiKey: string): HttpAnswer {
+	return typeof answer.body === 'string' ? { ...answer, body: redact(answer.body, apiKey) } : answer;
+}
+
 function isRetryable(kind: RequestKind, outcome: Outcome): boolean {
 	if ('failure' in outcome) return kind === 'read' || outcome.failure.notSent;
 	const { status } = outcome.answer;
@@ -211,7 +217,7 @@ export async function call<T>(ctx: IExecuteFunctions, options: CallOptions<T>): 
 		if (kind === 'read' && cancelled(ctx)) throw cancelledError(ctx);
 
 		if ('answer' in outcome) {
-			const { answer } = outcome;
+			const answer = withoutKey(outcome.answer, conn.apiKey);
 			if (options.refused?.includes(answer.status) && options.onRefused) return options.onRefused(answer);
 			if (answer.status >= 200 && answer.status < 300) {
 				try {
