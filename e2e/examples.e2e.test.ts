@@ -7,22 +7,36 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { LumaEmulator, SAMPLE_MP4 } from '../test/emulator/emulator';
+import type { Workflow } from './lib/examples';
 import { exampleFiles, loadExample, manualTwin, nodeOutputs, writeCredentialFile, writeWorkflowFile } from './lib/examples';
+import { FakeModel } from './lib/fake-model';
 import type { BinaryInfo, N8nHome } from './lib/runtime';
 import { executeWorkflow, importFile, N8N_LINE, prepareHome } from './lib/runtime';
 
 const KEY = 'e2e-key-3b9f1c7d5a';
 let emulator: LumaEmulator;
+let model: FakeModel;
 let home: N8nHome;
+
+/** The agent example has no pinned chat message (it would shadow a user's chat): the test gives one. */
+function withChatMessage(example: Workflow): Workflow {
+	const chat = [{ json: { sessionId: 'e2e-examples', action: 'sendMessage', chatInput: 'Make a short video of a calm lake at dawn' } }];
+	return example.id === 'LumaAgentVideo01' ? { ...example, pinData: { 'Chat message': chat } } : example;
+}
 
 beforeAll(async () => {
 	emulator = await new LumaEmulator({ keys: [KEY], holdMs: 2_000, queuedMs: 1_000, dreamingMs: 2_000 }).start();
+	model = await new FakeModel().start();
 	home = await prepareHome('e2e-headless', process.env.E2E_TARBALL!, 5730);
-	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));
-	await importFile(home, 'workflow', writeWorkflowFile('e2e-twins', exampleFiles().map((file) => manualTwin(loadExample(file)))));
+	const openAi = { id: 'openAiAccount001', name: 'OpenAI account', type: 'openAiApi', data: { apiKey: 'sk-fake-model', url: model.baseUrl } };
+	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl, [openAi]));
+	const twins = exampleFiles().map((file) => manualTwin(withChatMessage(loadExample(file))));
+	expect(twins.map((twin) => twin.id)).toEqual(expect.arrayContaining(['LumaAgentVideo0T', 'LumaDurableWaitT']));
+	await importFile(home, 'workflow', writeWorkflowFile('e2e-twins', twins));
 });
 
 afterAll(async () => {
+	await model?.stop();
 	await emulator?.stop();
 });
 
@@ -102,4 +116,37 @@ test('longer video: generate, wait, extend that generation, wait', async () => {
 	expect(creates).toHaveLength(2);
 	expect(creates[1].keyframes).toEqual({ frame0: { type: 'generation', id: first.json.id } });
 	expect(longer.json.id).not.toBe(first.json.id);
+});
+
+test('durable wait (twin): videos that finish within Luma Wait\'s window reach "Finished videos" without parking', async () => {
+	const run = await executeWorkflow(home, 'LumaDurableWaitT');
+	const finished = nodeOutputs(run, 'Finished videos');
+	expect(finished.map((item) => [item.json.prompt, item.json.state])).toEqual([
+		['A lighthouse in a storm, waves crashing, night', 'completed'],
+		['A paper lantern rising over a quiet lake', 'completed'],
+	]);
+	expect(finished.every((item) => typeof item.json.giveUpAt === 'string')).toBe(true);
+	expect(emulator.acceptedCreates).toBe(2);
+	const ran = Object.keys(run.data.resultData.runData);
+	expect(ran).not.toContain('Park 2 minutes');
+	expect(ran).not.toContain('Gave up (ids kept)');
+});
+
+test('AI agent (twin, scripted model): Luma Generate, then Luma Wait with its id; the model reads the video URL', async () => {
+	model.play([
+		{ toolCalls: [{ id: 'gen', name: 'Luma_Generate', args: { prompt: 'A calm lake at dawn, mist rising' } }] },
+		() => {
+			const [created] = model.toolAnswer('gen') as Array<{ id: string }>;
+			return { toolCalls: [{ id: 'wait', name: 'Luma_Wait', args: { generationId: created.id } }] };
+		},
+		{ text: 'Here is your lake video.' },
+	]);
+	const run = await executeWorkflow(home, 'LumaAgentVideo0T');
+	expect(run.data.resultData.error).toBeUndefined();
+	expect(run.data.resultData.runData['AI Agent'].at(-1)?.data?.main[0]?.[0]?.json.output).toBe('Here is your lake video.');
+	const [created] = model.toolAnswer('gen') as Array<Record<string, unknown>>;
+	expect(created).toEqual(expect.objectContaining({ id: expect.any(String), tokenCost: 500000 }));
+	expect(model.toolAnswer('wait')).toEqual([expect.objectContaining({ id: created.id, state: 'completed', videoUrl: `${emulator.baseUrl}/assets/${String(created.id)}.mp4` })]);
+	expect(emulator.acceptedCreates).toBe(1);
+	expect(JSON.stringify(model.requests)).not.toContain(KEY);
 });

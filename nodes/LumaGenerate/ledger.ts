@@ -9,7 +9,9 @@
  * first retry's creates. Ledgers of runs that failed or ran as a retry are therefore also
  * remembered in this process, by the execution that started the chain, and merged back in.
  *
- * An entry is keyed by run index, item index and the exact request body. Its status:
+ * An entry is keyed by run index, item index and the exact request body, its callback URL
+ * aside: that URL is where the server reports, not what is paid for, and a workflow often builds
+ * it from the execution (`$execution.resumeUrl`), which is new on every Retry. Its status:
  * - `reserved`: counted against the cap, not sent yet (released if it is never sent);
  * - `sent`: on its way, outcome not known yet;
  * - `created`: the server answered with a generation;
@@ -57,6 +59,11 @@ function canonical(value: unknown): string {
 		return `{${entries.join(',')}}`;
 	}
 	return JSON.stringify(value) ?? 'null';
+}
+
+/** What identifies a request for a retry: the body without its callback URL. */
+function requestKey(body: IDataObject): string {
+	return canonical({ ...body, callback_url: undefined });
 }
 
 function sameSend(a: LedgerEntry, b: LedgerEntry): boolean {
@@ -107,11 +114,11 @@ export class SpendLedger {
 		return this.entries.length;
 	}
 
-	/** What happened to this exact request of this item at this run index in an earlier try. */
+	/** What happened to this request (callback URL aside) of this item at this run index in an earlier try. */
 	earlier(run: number, item: number, body: IDataObject): LedgerEntry | undefined {
-		const key = canonical(body);
+		const key = requestKey(body);
 		return this.entries.find(
-			(entry) => entry.run === run && entry.item === item && entry.status !== 'reserved' && canonical(entry.body) === key,
+			(entry) => entry.run === run && entry.item === item && entry.status !== 'reserved' && requestKey(entry.body) === key,
 		);
 	}
 

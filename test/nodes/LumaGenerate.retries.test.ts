@@ -17,11 +17,14 @@ const RETRY_ON_FAIL: Partial<INode> = { retryOnFail: true, maxTries: 3, waitBetw
 const CONTINUE_ON_FAIL: Partial<INode> = { onError: 'continueRegularOutput' };
 
 /** Runs the workflow; with `retryOf`, as n8n retries that execution: its saved node contexts, mode `retry`. */
-function generate(nodeExtra: Partial<INode> = {}, retryOf?: RunResult) {
+function generate(nodeExtra: Partial<INode> = {}, retryOf?: RunResult, parameters: Record<string, unknown> = {}) {
 	return runWorkflow({
 		nodes: [
 			node('Trigger', TRIGGER_TYPE),
-			{ ...node('Generate', GENERATE_TYPE, { prompt: '={{ $json.prompt }}', options: { createsPerMinute: 600 } }), ...nodeExtra },
+			{
+				...node('Generate', GENERATE_TYPE, { prompt: '={{ $json.prompt }}', options: { createsPerMinute: 600 }, ...parameters }),
+				...nodeExtra,
+			},
 		],
 		connections: chain('Trigger', 'Generate'),
 		items: items(...PROMPTS.map((prompt) => ({ prompt }))),
@@ -130,6 +133,23 @@ describe('retrying a failed execution', () => {
 		expect(out.map((item) => item.json.id)).toEqual(PROMPTS.map(idOf));
 		expect(out.map((item) => item.json.reusedFromEarlierTry ?? false)).toEqual([true, true, false]);
 		expectEachPromptBilledOnce();
+	});
+
+	test('a callback URL built from the execution id (new on every retry) does not make a retry pay again', async () => {
+		const callback = { callbackUrl: '={{ "https://hooks.example.com/luma/" + $execution.id }}' };
+		failSecondCreateAfterBilling('502');
+		const failed = await generate({}, undefined, callback);
+		const retried = await generate(CONTINUE_ON_FAIL, failed, callback);
+
+		const out = retried.outputs('Generate')[0];
+		expect(out.map((item) => item.json.id ?? null)).toEqual([idOf(PROMPTS[0]), null, idOf(PROMPTS[2])]);
+		expect(out[0].json.reusedFromEarlierTry).toBe(true);
+		expect(out[1].json.error).toMatch(/^Item 1 was sent in an earlier try with an unknown outcome/);
+		expectEachPromptBilledOnce();
+		// The callback URLs really differed between the two executions.
+		const callbacks = env.emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => (entry.body as { callback_url: string }).callback_url);
+		expect(callbacks).toHaveLength(3);
+		expect(callbacks[2]).not.toBe(callbacks[0]);
 	});
 
 	test('a new execution creates anew: the ledger belongs to one execution', async () => {
