@@ -244,6 +244,8 @@ export interface BinaryInfo {
 	bytes?: number;
 	fileExtension?: string;
 	id?: string;
+	/** The bytes in base64, when n8n keeps them in the execution data (1.x's `default` mode). */
+	data?: string;
 }
 
 export interface RunningN8n {
