@@ -98,7 +98,12 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 	// 3. The cost guard counts every create of this node in this execution. Checked and
 	// reserved with no await in between, so runs of the node (e.g. tool calls) cannot interleave.
 	const toSend = requests.filter((request, itemIndex) => !(request instanceof Error) && !earlier[itemIndex]).length;
-	checkCostGuard(this, ledger.spent, toSend, maxCreates);
+	try {
+		checkCostGuard(this, ledger.spent, toSend, maxCreates);
+	} catch (error) {
+		const createdBefore = earlier.flatMap((entry, itemIndex) => (entry?.created ? [{ itemIndex, id: entry.created.id }] : []));
+		throw withCreatedIds(error as Error, createdBefore);
+	}
 	const plans: Plan[] = requests.map((request, itemIndex) => {
 		if (request instanceof Error) return { kind: 'invalid', error: request };
 		const entry = earlier[itemIndex];
@@ -191,7 +196,8 @@ function dryRunOutput(items: INodeExecutionData[], requests: Array<CreateRequest
 }
 
 function checkCostGuard(ctx: IExecuteFunctions, spent: number, toSend: number, maxCreates: number): void {
-	if (spent + toSend <= maxCreates) return;
+	// Nothing new to send (every item comes from an earlier try) costs nothing, whatever the cap.
+	if (toSend === 0 || spent + toSend <= maxCreates) return;
 	const message =
 		spent === 0
 			? `This run would create ${plural(toSend, 'generation')} (${tokens(toSend)} tokens), more than Max Creates per Execution (${maxCreates})`

@@ -152,6 +152,33 @@ describe('retrying a failed execution', () => {
 		expect(callbacks[2]).not.toBe(callbacks[0]);
 	});
 
+	test('a retry with the cap lowered below what was sent: refused before sending, naming the ids created before', async () => {
+		env.emulator.configure({ credits: 1 });
+		const failed = await generate();
+		expect(failed.error?.message).toMatch(/^Creating the generation for item 1 failed with HTTP 403/);
+		env.emulator.configure({ credits: 100 });
+
+		// Two items still to send, one already sent, a cap of 1: refused before sending, item 0's id named.
+		const refused = await generate({}, failed, { options: { createsPerMinute: 600, maxCreatesPerRun: 1 } });
+		expect(refused.error?.message).toMatch(/already sent 1 create in this execution and Max Creates per Execution is 1$/);
+		expect(refused.error?.description).toContain(`Already created in this run (not lost, fetch them with Luma Wait): item 0: ${idOf(PROMPTS[0])}.`);
+		expect(createRequests()).toBe(2);
+	});
+
+	test('a retry with nothing left to send is never refused by the cap, however low', async () => {
+		failSecondCreateAfterBilling('502');
+		const failed = await generate();
+		// The first retry sends prompt 2 and fails again on item 1 (outcome unknown): 3 creates sent in all.
+		const retried = await generate({}, failed);
+		expect(retried.error?.message).toMatch(/^Item 1 was sent in an earlier try with an unknown outcome/);
+
+		const lowered = await generate(CONTINUE_ON_FAIL, retried, { options: { createsPerMinute: 600, maxCreatesPerRun: 1 } });
+		const out = lowered.outputs('Generate')[0];
+		expect(out.map((item) => item.json.id ?? null)).toEqual([idOf(PROMPTS[0]), null, idOf(PROMPTS[2])]);
+		expect(out[1].json.error).toMatch(/^Item 1 was sent in an earlier try with an unknown outcome/);
+		expectEachPromptBilledOnce();
+	});
+
 	test('a new execution creates anew: the ledger belongs to one execution', async () => {
 		await generate();
 		await generate();
