@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { LumaEmulator } from '../test/emulator/emulator';
-import { activate, executionReaching, postWebhook, startLoggedIn, variant as exampleVariant } from '../e2e/lib/durable';
+import { activate, executionReaching, postWebhook, variant as exampleVariant } from '../e2e/lib/durable';
 import type { Workflow, WorkflowNode } from '../e2e/lib/examples';
 import { loadExample, writeCredentialFile, writeWorkflowFile } from '../e2e/lib/examples';
 import type { ExecutedRun, N8nHome } from '../e2e/lib/runtime';
-import { buildAndPack, ensureRuntime, executeWorkflow, importFile, NODE24, prepareHome, ROOT, run, RUNTIME_DIR, STATE_DIR, step } from '../e2e/lib/runtime';
+import { buildAndPack, ensureRuntime, executeWorkflow, importFile, NODE24, prepareHome, ROOT, run, RUNTIME_DIR, startLoggedIn, STATE_DIR, step } from '../e2e/lib/runtime';
 
 const SCALE = 0.1;
 const HOLD_MS = 30_000 * SCALE;

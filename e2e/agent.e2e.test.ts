@@ -10,10 +10,9 @@
  */
 import { LumaEmulator } from '../test/emulator/emulator';
 import { FakeModel } from './lib/fake-model';
-import type { ModelRequest } from './lib/fake-model';
 import { loadExample, manualTwin, writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import type { ExecutedRun, N8nHome } from './lib/runtime';
-import { executeWorkflow, importFile, N8N_LINE, prepareHome } from './lib/runtime';
+import { describeOn, executeWorkflow, importFile, prepareHome } from './lib/runtime';
 
 const KEY = 'e2e-key-agent-5d2a9e';
 const UNKNOWN = '11111111-2222-4333-8444-555555555555';
@@ -29,21 +28,18 @@ let home: N8nHome;
 let run: ExecutedRun;
 let failedId: string;
 let slowId: string;
-let createdId: string | undefined;
 
-/** The id of the one video a Generate call created, as the model read it. */
-function idFromGenerateAnswers(request: ModelRequest): string {
-	const answers = request.messages.filter((m) => m.role === 'tool' && String(m.tool_call_id).startsWith('gen_'));
-	for (const answer of answers) {
-		const [first] = JSON.parse(String(answer.content)) as Array<{ id?: string }>;
-		if (first?.id) return (createdId = first.id);
-	}
-	throw new Error(`no Generate answer holds an id: ${JSON.stringify(answers)}`);
+/** What each of the three Generate calls answered, as the model read it. */
+const generateAnswers = () => PROMPTS.map((_, i) => (model.toolAnswer(`gen_${i}`) as Array<Record<string, unknown>>)[0]);
+
+/** The id of the one video the Generate calls created. */
+function createdId(): string {
+	const created = generateAnswers().find((answer) => typeof answer.id === 'string');
+	if (!created) throw new Error(`no Generate answer holds an id: ${JSON.stringify(generateAnswers())}`);
+	return created.id as string;
 }
 
-const describeOn2x = N8N_LINE === '2x' ? describe : describe.skip;
-
-describeOn2x('AI Agent with Luma Generate and Luma Wait as tools', () => {
+describeOn(['2x'], 'AI Agent with Luma Generate and Luma Wait as tools', () => {
 	beforeAll(async () => {
 		emulator = await new LumaEmulator({ keys: [KEY], holdMs: 2_000, queuedMs: 1_000, dreamingMs: 2_000 }).start();
 		model = await new FakeModel().start();
@@ -54,8 +50,7 @@ describeOn2x('AI Agent with Luma Generate and Luma Wait as tools', () => {
 		wait.parameters = { ...wait.parameters, maxWaitSeconds: MAX_WAIT_SECONDS };
 		const chat = [{ json: { sessionId: 'e2e-session', action: 'sendMessage', chatInput: 'Make three short videos: a lake, a fox, a paper boat' } }];
 		const twin = manualTwin({ ...example, pinData: { 'Chat message': chat } });
-		const openAi = { id: 'openAiAccount001', name: 'OpenAI account', type: 'openAiApi', data: { apiKey: 'sk-fake-model', url: model.baseUrl } };
-		await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl, [openAi]));
+		await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl, [model.credential()]));
 		await importFile(home, 'workflow', writeWorkflowFile('e2e-agent', [twin]));
 
 		failedId = emulator.seed('A scene the moderation refuses [fail]', { queuedMs: 0, dreamingMs: 0 });
@@ -63,7 +58,7 @@ describeOn2x('AI Agent with Luma Generate and Luma Wait as tools', () => {
 		model.play([
 			// Three videos in one turn, with the example's cost cap of 1 per execution.
 			{ toolCalls: PROMPTS.map((prompt, i) => ({ id: `gen_${i}`, name: GENERATE, args: { prompt } })) },
-			(request) => ({ toolCalls: [{ id: 'wait_done', name: WAIT, args: { generationId: idFromGenerateAnswers(request) } }] }),
+			() => ({ toolCalls: [{ id: 'wait_done', name: WAIT, args: { generationId: createdId() } }] }),
 			{ toolCalls: [{ id: 'wait_failed', name: WAIT, args: { generationId: failedId } }] },
 			{ toolCalls: [{ id: 'wait_slow', name: WAIT, args: { generationId: slowId } }] },
 			{ toolCalls: [{ id: 'wait_unknown', name: WAIT, args: { generationId: UNKNOWN } }] },
@@ -103,12 +98,13 @@ describeOn2x('AI Agent with Luma Generate and Luma Wait as tools', () => {
 	});
 
 	test('completed: the model receives the video URL', () => {
+		const id = createdId();
 		expect(model.toolAnswer('wait_done')).toEqual([
 			{
-				id: createdId,
+				id,
 				state: 'completed',
-				videoUrl: `${emulator.baseUrl}/assets/${createdId}.mp4`,
-				thumbnailUrl: `${emulator.baseUrl}/assets/${createdId}.jpg`,
+				videoUrl: `${emulator.baseUrl}/assets/${id}.mp4`,
+				thumbnailUrl: `${emulator.baseUrl}/assets/${id}.jpg`,
 			},
 		]);
 	});
@@ -132,7 +128,7 @@ describeOn2x('AI Agent with Luma Generate and Luma Wait as tools', () => {
 	test('three Generate calls in one execution with a cap of 1: one create reaches the server, the others come back as errors', () => {
 		expect(emulator.count('create')).toBe(1);
 		expect(emulator.acceptedCreates).toBe(1);
-		const answers = PROMPTS.map((_, i) => (model.toolAnswer(`gen_${i}`) as Array<Record<string, unknown>>)[0]);
+		const answers = generateAnswers();
 		expect(answers.filter((answer) => typeof answer.id === 'string')).toHaveLength(1);
 		expect(answers.filter((answer) => answer.error !== undefined)).toEqual([
 			{ error: expect.stringContaining('Max Creates per Execution is 1') },

@@ -5,8 +5,8 @@
  */
 import { LumaEmulator } from '../test/emulator/emulator';
 import { CREDENTIAL_ID, CREDENTIAL_NAME, writeCredentialFile } from './lib/examples';
-import type { RunningN8n } from './lib/runtime';
-import { importFile, N8nRest, n8nVersion, prepareHome, startN8n } from './lib/runtime';
+import type { N8nRest, RunningN8n } from './lib/runtime';
+import { importFile, n8nVersion, prepareHome, startLoggedIn } from './lib/runtime';
 
 const KEY = 'e2e-key-credential-5d1e';
 let emulator: LumaEmulator;
@@ -17,9 +17,7 @@ beforeAll(async () => {
 	emulator = await new LumaEmulator({ keys: [KEY] }).start();
 	const home = await prepareHome('e2e-credential', process.env.E2E_TARBALL!, 5732);
 	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));
-	n8n = await startN8n(home);
-	rest = new N8nRest(n8n.url);
-	await rest.setupOwner();
+	({ n8n, rest } = await startLoggedIn(home));
 });
 
 afterAll(async () => {

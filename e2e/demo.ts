@@ -13,7 +13,7 @@
 import { LumaEmulator } from '../test/emulator/emulator';
 import { CREDENTIAL_NAME, exampleFiles, loadExample, nodeOutputs, writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import type { RoutedItem } from './lib/examples';
-import { buildAndPack, ensureRuntime, executeWorkflow, importFile, N8nRest, OWNER, prepareHome, startN8n, step } from './lib/runtime';
+import { buildAndPack, ensureRuntime, executeWorkflow, importFile, OWNER, prepareHome, startLoggedIn, step } from './lib/runtime';
 
 const DEMO_KEY = 'demo-key';
 const SHOWCASE_ID = 'LumaShowcase0001';
@@ -91,9 +91,8 @@ async function main(): Promise<void> {
 
 	if (!editor) return await stopAll(0);
 
-	const n8n = await startN8n(home);
+	const { n8n } = await startLoggedIn(home);
 	cleanups.push(() => n8n.stop());
-	await new N8nRest(n8n.url).setupOwner();
 	console.log(`\nThe n8n editor is open at ${n8n.url}`);
 	console.log(`  log in as ${OWNER.email} / ${OWNER.password}`);
 	console.log(`  workflows: ${exampleFiles().map((file) => loadExample(file).name).join('; ')}`);

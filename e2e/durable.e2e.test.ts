@@ -1,5 +1,5 @@
 /**
- * Durability in real n8n 2.x (regular mode, SQLite, `n8n start`): the durable-wait example,
+ * Durability in real n8n, 2.x and 1.x (regular mode, SQLite, `n8n start`): the durable-wait example,
  * triggered through its production webhook, while n8n is killed with SIGKILL and started again on
  * the same user folder. One kill catches three executions at three moments:
  * - P is parked (status waiting, in the example's Wait node);
@@ -15,15 +15,13 @@ import {
 	itemsOut,
 	killHard,
 	postWebhook,
-	readExecution,
-	startLoggedIn,
+	retryExecution,
 	variant,
-	waitUntil,
 	withFileLog,
 } from './lib/durable';
 import { loadExample, writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import type { N8nHome, N8nRest, RunningN8n } from './lib/runtime';
-import { importFile, prepareHome, step } from './lib/runtime';
+import { importFile, prepareHome, startLoggedIn, step, waitUntil } from './lib/runtime';
 
 const KEY = 'e2e-durable-key-7c2d';
 const PARK_SECONDS = 66; // n8n parks a Wait of 65 s or more; shorter ones sleep in memory
@@ -104,8 +102,7 @@ test('killed inside Luma Wait\'s window: the execution is crashed, keeps the ids
 	expect(itemsOut(crashed, 'Luma Generate').map((item) => item.json.id)).toEqual(ids);
 
 	for (const id of ids) emulator.finish(id);
-	const retried = (await rest.request('POST', `/executions/${crashed.id}/retry`, { loadWorkflow: false })) as { id: string };
-	const finished = await readExecution(rest, retried.id);
+	const finished = await retryExecution(rest, crashed.id, false);
 	expect(finished.status).toBe('success');
 	expect(itemsOut(finished, 'Finished videos').map((item) => [item.json.id, item.json.state])).toEqual(ids.map((id) => [id, 'completed']));
 	expect(idsOf(PROMPTS.inWindow)).toHaveLength(2);

@@ -28,8 +28,7 @@ beforeAll(async () => {
 	emulator = await new LumaEmulator({ keys: [KEY], holdMs: 2_000, queuedMs: 1_000, dreamingMs: 2_000 }).start();
 	model = await new FakeModel().start();
 	home = await prepareHome('e2e-headless', process.env.E2E_TARBALL!, 5730);
-	const openAi = { id: 'openAiAccount001', name: 'OpenAI account', type: 'openAiApi', data: { apiKey: 'sk-fake-model', url: model.baseUrl } };
-	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl, [openAi]));
+	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl, [model.credential()]));
 	const twins = exampleFiles().map((file) => manualTwin(withChatMessage(loadExample(file))));
 	expect(twins.map((twin) => twin.id)).toEqual(expect.arrayContaining(['LumaAgentVideo0T', 'LumaDurableWaitT']));
 	await importFile(home, 'workflow', writeWorkflowFile('e2e-twins', twins));

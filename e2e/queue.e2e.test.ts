@@ -13,8 +13,8 @@ import type { Workflow } from './lib/examples';
 import { loadExample, writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import type { QueuePorts } from './lib/queue';
 import { queueHome, startPostgres, startRedis, startWorker } from './lib/queue';
-import type { BinaryInfo, N8nHome, RunningN8n } from './lib/runtime';
-import { importFile, N8N_LINE, N8nRest, n8nVersion, prepareHome, startN8n } from './lib/runtime';
+import type { BinaryInfo, N8nHome, N8nRest, RunningN8n } from './lib/runtime';
+import { importFile, N8N_LINE, n8nVersion, prepareHome, startLoggedIn } from './lib/runtime';
 
 const KEY = 'e2e-key-queue-8c2a';
 const PORTS: QueuePorts = { postgres: 5760, redis: 5761, workerHealth: 5744 };
@@ -62,10 +62,8 @@ beforeAll(async () => {
 	await importFile(mainHome, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));
 	await importFile(mainHome, 'workflow', writeWorkflowFile('queue-batch', [workflow]));
 
-	main = await startN8n(mainHome, 2_000_000);
+	({ n8n: main, rest } = await startLoggedIn(mainHome, 2_000_000));
 	running.push(main);
-	rest = new N8nRest(main.url);
-	await rest.setupOwner();
 	await activate(rest, workflow.id);
 	worker = await startWorker(workerHome, PORTS);
 	running.push(worker);
@@ -79,9 +77,7 @@ afterAll(async () => {
 
 /** The bytes a user downloads from the execution in the editor. */
 async function downloaded(binary: BinaryInfo): Promise<Buffer> {
-	const res = await fetch(`${main.url}/rest/binary-data?id=${encodeURIComponent(String(binary.id))}&action=download`, {
-		headers: { Cookie: rest.cookieHeader, 'browser-id': 'e2e' },
-	});
+	const res = await rest.send('GET', `/binary-data?id=${encodeURIComponent(String(binary.id))}&action=download`);
 	if (!res.ok) throw new Error(`download of ${String(binary.id)} → ${res.status}`);
 	return Buffer.from(await res.arrayBuffer());
 }

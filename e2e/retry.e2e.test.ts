@@ -1,5 +1,5 @@
 /**
- * The spend ledger in real n8n 2.x (`n8n start`, SQLite): a failed execution retried through
+ * The spend ledger in real n8n, 2.x and 1.x (`n8n start`, SQLite): a failed execution retried through
  * the REST API, as the Executions list's Retry button does, and Retry On Fail. No prompt is
  * ever billed twice, and every paid id reaches the output or the error.
  */
@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 
 import { LumaEmulator } from '../test/emulator/emulator';
 import type { Execution } from './lib/durable';
-import { activate, createsInLog, executionReaching, itemsOut, postWebhook, readExecution, startLoggedIn, withFileLog } from './lib/durable';
+import { activate, createsInLog, executionReaching, itemsOut, postWebhook, retryExecution, withFileLog } from './lib/durable';
 import type { Workflow } from './lib/examples';
 import { CREDENTIAL_ID, CREDENTIAL_NAME, writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import type { N8nHome, N8nRest, RunningN8n } from './lib/runtime';
-import { importFile, prepareHome } from './lib/runtime';
+import { importFile, prepareHome, startLoggedIn } from './lib/runtime';
 
 const KEY = 'e2e-key-ledger-5d1e';
 const PROMPTS = ['A lighthouse in a storm', 'A fox crossing a frozen lake', 'Lanterns rising over a river'];
@@ -96,10 +96,7 @@ async function runFromWebhook(flow: Workflow, statuses = ['error', 'success']): 
 }
 
 /** The Executions list's Retry: "with the original workflow" (false) or "with the currently saved one" (true). */
-async function retry(execution: Execution, loadWorkflow: boolean): Promise<Execution> {
-	const retried = (await rest.request('POST', `/executions/${execution.id}/retry`, { loadWorkflow })) as { id: string };
-	return await readExecution(rest, retried.id);
-}
+const retry = (execution: Execution, loadWorkflow: boolean) => retryExecution(rest, execution.id, loadWorkflow);
 
 /** The error n8n saved for the failed node's last run. */
 function lastError(execution: Execution): { message?: string; description?: string } {

@@ -10,7 +10,8 @@ import path from 'node:path';
 
 import type { Workflow } from './examples';
 import type { N8nHome, RunningN8n } from './runtime';
-import { N8nRest, RUNTIME_DIR, startN8n, step } from './runtime';
+import type { N8nRest } from './runtime';
+import { RUNTIME_DIR, step, waitUntil } from './runtime';
 
 /** n8n stores run data in the `flatted` format; the runtime ships the parser it uses. */
 const flatted = createRequire(path.join(RUNTIME_DIR, 'package.json'))('flatted') as { parse: (text: string) => unknown };
@@ -20,25 +21,14 @@ export function withFileLog(home: N8nHome): N8nHome {
 	return { ...home, env: { ...home.env, N8N_LOG_OUTPUT: 'console,file', N8N_LOG_LEVEL: 'info' } };
 }
 
-export function logFile(home: N8nHome): string {
+function logFile(home: N8nHome): string {
 	return path.join(home.folder, '.n8n', 'logs', 'n8n.log');
-}
-
-/** n8n started and logged in as the owner (set up on the first start). */
-export async function startLoggedIn(home: N8nHome): Promise<{ n8n: RunningN8n; rest: N8nRest }> {
-	const n8n = await startN8n(home);
-	const rest = new N8nRest(n8n.url);
-	await rest.setupOwner();
-	return { n8n, rest };
 }
 
 /** SIGKILL by PID, as an out-of-memory kill or a pulled plug: n8n gets no chance to clean up. */
 export async function killHard(n8n: RunningN8n): Promise<void> {
-	if (n8n.process.exitCode !== null || n8n.process.signalCode !== null) return;
-	const exited = new Promise((resolve) => n8n.process.once('exit', resolve));
 	step(`n8n: SIGKILL to PID ${n8n.process.pid}`);
-	process.kill(n8n.process.pid!, 'SIGKILL');
-	await exited;
+	await n8n.stop('SIGKILL');
 }
 
 /** Publishes a workflow so its production webhook listens. */
@@ -88,21 +78,16 @@ export async function readExecution(rest: N8nRest, id: string): Promise<Executio
 }
 
 /** The newest execution of a workflow, if it has one. */
-export async function latestExecutionId(rest: N8nRest, workflowId: string): Promise<string | undefined> {
+async function latestExecutionId(rest: N8nRest, workflowId: string): Promise<string | undefined> {
 	const filter = encodeURIComponent(JSON.stringify({ workflowId }));
 	const list = (await rest.request('GET', `/executions?filter=${filter}&limit=1`)) as { results: Array<{ id: string }> };
 	return list.results[0]?.id;
 }
 
-/** Polls `probe` every 250 ms until it returns a value. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await probe();
-		if (value !== undefined && value !== false) return value;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 250));
-	}
+/** Retries a failed execution as the Executions list does (with the original or the saved workflow); the new execution. */
+export async function retryExecution(rest: N8nRest, id: string, loadWorkflow: boolean): Promise<Execution> {
+	const retried = (await rest.request('POST', `/executions/${id}/retry`, { loadWorkflow })) as { id: string };
+	return await readExecution(rest, retried.id);
 }
 
 /** The execution of `workflowId` once its status is one of `statuses`. */

@@ -8,6 +8,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import type { CredentialEntry } from './examples';
+
 export interface OfferedTool {
 	name: string;
 	description: string;
@@ -61,6 +63,11 @@ export class FakeModel {
 	/** The Base URL for the `openAiApi` credential. */
 	get baseUrl(): string {
 		return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1`;
+	}
+
+	/** The `openAiApi` credential the examples' OpenAI Chat Model uses, pointed at this server. */
+	credential(): CredentialEntry {
+		return { id: 'openAiAccount001', name: 'OpenAI account', type: 'openAiApi', data: { apiKey: 'sk-fake-model', url: this.baseUrl } };
 	}
 
 	/** Plays these turns from the next request on, forgetting earlier requests. */

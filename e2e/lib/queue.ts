@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 
 import type { Background, N8nHome, RunningN8n } from './runtime';
-import { spawnBackground, spawnN8n, STATE_DIR, step, waitForHttp } from './runtime';
+import { spawnBackground, spawnN8n, STATE_DIR, step, waitForHttp, waitReady } from './runtime';
 
 export interface QueuePorts {
 	postgres: number;
@@ -48,17 +48,6 @@ function execAs(command: string, args: string[], user: { uid: number; gid: numbe
 	});
 }
 
-async function waitFor(what: string, server: Background, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (server.process.pid === undefined || server.process.exitCode !== null || server.process.signalCode !== null) throw new Error(`${what} exited while starting:\n${server.output()}`);
-		if (await probe()) return;
-		await new Promise((resolve) => setTimeout(resolve, 250));
-	}
-	await server.stop('SIGKILL');
-	throw new Error(`${what} was not ready in ${timeoutMs / 1000} s:\n${server.output()}`);
-}
-
 /** Sends `request` to a loopback port and resolves with the first answer (empty when refused). */
 function ask(port: number, request: string): Promise<string> {
 	return new Promise((resolve) => {
@@ -90,7 +79,7 @@ export async function startPostgres(port: number): Promise<Background> {
 		{ ...user, cwd: dataDir },
 	);
 	const isReady = () => execAs(path.join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], undefined).then(() => true, () => false);
-	await waitFor('PostgreSQL', server, isReady);
+	await waitReady('PostgreSQL', server, isReady, 60_000);
 	// SIGINT is PostgreSQL's fast shutdown.
 	return { ...server, stop: () => server.stop('SIGINT') };
 }
@@ -102,7 +91,7 @@ export async function startRedis(port: number): Promise<Background> {
 	mkdirSync(dir, { recursive: true });
 	step(`Redis: redis-server on port ${port}…`);
 	const server = spawnBackground('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { cwd: dir });
-	await waitFor(`redis-server (if missing: ${MISSING})`, server, async () => (await ask(port, 'PING\r\n')).startsWith('+PONG'));
+	await waitReady(`redis-server (if missing: ${MISSING})`, server, async () => (await ask(port, 'PING\r\n')).startsWith('+PONG'), 60_000);
 	return server;
 }
 

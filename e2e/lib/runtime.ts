@@ -108,15 +108,11 @@ export async function ensureRuntime(): Promise<void> {
 	step('n8n runtime: ready');
 }
 
-/** The environment with Node 24 first on PATH, for n8n 2.x and anything it builds. */
-export function node24Env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-	return withoutTestMode({ ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH ?? ''}`, ...extra });
-}
-
-/** The environment n8n of this process's line runs in (Node 24 on PATH for 2.x, the system Node for 1.x). */
+/** The environment n8n of this process's line runs in (Node 24 first on PATH for 2.x, the system Node for 1.x). */
 export function n8nEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-	const base = N8N_LINE === '2x' ? node24Env() : withoutTestMode({ ...process.env });
-	return { ...base, ...LINE.env, ...extra };
+	const env = withoutTestMode({ ...process.env });
+	if (N8N_LINE === '2x') env.PATH = `${path.dirname(NODE24)}:${process.env.PATH ?? ''}`;
+	return { ...env, ...LINE.env, ...extra };
 }
 
 // Under jest NODE_ENV is "test", which makes n8n use a throw-away database.
@@ -248,16 +244,15 @@ export interface BinaryInfo {
 	data?: string;
 }
 
-export interface RunningN8n {
+export interface RunningN8n extends Background {
 	url: string;
-	process: ChildProcess;
-	output: () => string;
-	stop: () => Promise<void>;
 }
 
 export interface Background {
 	process: ChildProcess;
 	output: () => string;
+	/** Whether it has exited (or never started). */
+	exited: () => boolean;
 	/** Sends `signal` to its PID and waits for the exit; SIGKILL after 15 s. */
 	stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
@@ -290,29 +285,42 @@ export function spawnBackground(command: string, args: string[], options: SpawnO
 			clearTimeout(timer);
 		}
 	};
-	return { process: child, output: () => output, stop };
+	return { process: child, output: () => output, exited: gone, stop };
 }
 
 /** Starts an n8n command of this process's line (`start`, `worker`, …) in the background. */
 export function spawnN8n(home: N8nHome, args: string[], keepChars?: number): RunningN8n {
-	const n8n = spawnBackground(LINE.node, [N8N_BIN, ...args], { env: home.env, keepChars });
-	return { url: home.url, process: n8n.process, output: n8n.output, stop: () => n8n.stop() };
+	return { ...spawnBackground(LINE.node, [N8N_BIN, ...args], { env: home.env, keepChars }), url: home.url };
 }
 
-/** Polls `url` until `ready` holds for its status; fails (and stops `n8n`) if n8n exits or time runs out. */
-export async function waitForHttp(n8n: RunningN8n, url: string, ready: (status: number) => boolean, timeoutMs = 240_000): Promise<void> {
+/** Polls `probe` every 250 ms until it returns a value (anything but undefined or false). */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (n8n.process.exitCode !== null || n8n.process.signalCode !== null) throw new Error(`n8n exited while starting:\n${n8n.output()}`);
-		try {
-			if (ready((await fetch(url)).status)) return;
-		} catch {
-			// not listening yet
-		}
-		await new Promise((resolve) => setTimeout(resolve, 500));
+	for (;;) {
+		const value = await probe();
+		if (value !== undefined && value !== false) return value;
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
-	await n8n.stop();
-	throw new Error(`n8n did not answer ${url} in ${timeoutMs / 1000} s:\n${n8n.output()}`);
+}
+
+/** Waits until `probe` holds for a server started in the background; fails (and stops it) if it exits or time runs out. */
+export async function waitReady(what: string, server: Background, probe: () => Promise<boolean>, timeoutMs = 240_000): Promise<void> {
+	try {
+		await waitUntil(`${what} is ready`, async () => {
+			if (server.exited()) throw new Error(`${what} exited while starting`);
+			return await probe();
+		}, timeoutMs);
+	} catch (error) {
+		await server.stop();
+		throw new Error(`${(error as Error).message}\n${server.output()}`);
+	}
+}
+
+/** Polls `url` until `ready` holds for its status (see waitReady). */
+export async function waitForHttp(server: Background, url: string, ready: (status: number) => boolean, timeoutMs?: number): Promise<void> {
+	const answers = () => fetch(url).then((res) => ready(res.status), () => false);
+	await waitReady(`the server at ${url}`, server, answers, timeoutMs);
 }
 
 /** `n8n start`, ready when GET /rest/login answers 401. */
@@ -322,6 +330,19 @@ export async function startN8n(home: N8nHome, keepChars?: number): Promise<Runni
 	await waitForHttp(n8n, `${home.url}/rest/login`, (status) => status === 401);
 	step('n8n: server ready');
 	return n8n;
+}
+
+/** n8n started and logged in as the owner (set up on the first start). */
+export async function startLoggedIn(home: N8nHome, keepChars?: number): Promise<{ n8n: RunningN8n; rest: N8nRest }> {
+	const n8n = await startN8n(home, keepChars);
+	const rest = new N8nRest(n8n.url);
+	await rest.setupOwner();
+	return { n8n, rest };
+}
+
+/** Runs `body` only on the n8n line(s) given; elsewhere its tests are reported as skipped. */
+export function describeOn(lines: N8nLine[], name: string, body: () => void): void {
+	(lines.includes(N8N_LINE) ? describe : describe.skip)(name, body);
 }
 
 export const OWNER = { email: 'demo@example.com', password: 'Demo-password-1', firstName: 'Demo', lastName: 'User' };
@@ -360,19 +381,21 @@ export class N8nRest {
 		if (cookies.length) this.cookie = cookies.join('; ');
 	}
 
-	async request(method: string, route: string, body?: unknown): Promise<unknown> {
-		const res = await fetch(`${this.url}/rest${route}`, {
+	/** The raw answer to a logged-in request. */
+	send(method: string, route: string, body?: unknown): Promise<Response> {
+		return fetch(`${this.url}/rest${route}`, {
 			method,
 			headers: { 'Content-Type': 'application/json', Cookie: this.cookie, 'browser-id': 'e2e' },
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
+	}
+
+	/** A logged-in request's `data`; throws on an error status. */
+	async request(method: string, route: string, body?: unknown): Promise<unknown> {
+		const res = await this.send(method, route, body);
 		const text = await res.text();
 		if (!res.ok) throw new Error(`${method} /rest${route} → ${res.status}: ${text.slice(0, 1000)}`);
 		const parsed = (text ? JSON.parse(text) : {}) as { data?: unknown };
 		return parsed.data ?? parsed;
-	}
-
-	get cookieHeader(): string {
-		return this.cookie;
 	}
 }

@@ -1,4 +1,4 @@
-import type { N8nLine } from '../helpers/credential-test';
+import type { N8nLine } from '../../e2e/lib/runtime';
 import { testCredential } from '../helpers/credential-test';
 import { TEST_KEY, useEmulator } from '../helpers/emulator';
 

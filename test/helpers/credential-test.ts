@@ -11,9 +11,8 @@ import type { ICredentialDataDecryptedObject, ICredentialTestRequest, INode, INo
 import { NodeHelpers, Workflow } from 'n8n-workflow';
 
 import { ApilaplasApi } from '../../credentials/ApilaplasApi.credentials';
+import type { N8nLine } from '../../e2e/lib/runtime';
 import { prepareEngine, TestCredentialsHelper } from './engine';
-
-export type N8nLine = '1x' | '2x';
 
 export async function testCredential(data: ICredentialDataDecryptedObject, line: N8nLine = '2x'): Promise<{ status: 'OK' | 'Error'; message: string }> {
 	await prepareEngine();
@@ -64,11 +63,11 @@ export async function testCredential(data: ICredentialDataDecryptedObject, line:
 	try {
 		response = await routingNode.runNode();
 	} catch (error) {
-		const status = (error as { cause?: { response?: { status: number; statusText?: string } } }).cause?.response;
-		if (status) {
-			const rule = rules.find((r) => r.type === 'responseCode' && r.properties.value === status.status);
+		const answer = (error as { cause?: { response?: { status: number; statusText?: string } } }).cause?.response;
+		if (answer) {
+			const rule = rules.find((r) => r.type === 'responseCode' && r.properties.value === answer.status);
 			if (rule) return { status: 'Error', message: rule.properties.message };
-			return { status: 'Error', message: status.statusText || `Received HTTP status code: ${status.status}` };
+			return { status: 'Error', message: answer.statusText || `Received HTTP status code: ${answer.status}` };
 		}
 		return { status: 'Error', message: (error as Error).message };
 	}

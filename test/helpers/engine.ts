@@ -198,12 +198,10 @@ export interface RunOptions {
 	/** Cancels the execution (as the Stop button does) after this many ms. */
 	cancelAfterMs?: number;
 	/**
-	 * The node contexts of an earlier execution (its `run.data.executionData.contextData`), handed
-	 * back as n8n does when a failed execution is retried.
+	 * Runs as n8n retries this earlier execution: in mode `retry`, with its node contexts
+	 * (`run.data.executionData.contextData`) handed back. Otherwise a new `manual` execution.
 	 */
-	contextData?: IExecuteContextData;
-	/** n8n's execution mode: `retry` for a retried execution (default `manual`). */
-	mode?: 'manual' | 'retry';
+	retryOf?: RunResult;
 }
 
 let executionCounter = 0;
@@ -228,7 +226,8 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 		nodeTypes,
 		active: false,
 	});
-	const mode = options.mode ?? 'manual';
+	const mode = options.retryOf ? 'retry' : 'manual';
+	const contextData: IExecuteContextData | undefined = options.retryOf?.run.data.executionData?.contextData;
 	const executionId = `test-execution-${++executionCounter}`;
 	const hooks = new ExecutionLifecycleHooks(mode, executionId, {
 		id: 'test-workflow',
@@ -264,7 +263,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 		resultData: { runData: {} },
 		executionData: {
 			metadata: {},
-			contextData: options.contextData ? JSON.parse(JSON.stringify(options.contextData)) : {},
+			contextData: contextData ? JSON.parse(JSON.stringify(contextData)) : {},
 			waitingExecution: {},
 			waitingExecutionSource: null,
 			nodeExecutionStack: [{ node: trigger, data: { main: [options.items] }, source: null }],
@@ -329,4 +328,17 @@ export function chain(...names: Array<string | [string, number]>): IConnections 
 
 export function items(...jsons: Array<Record<string, unknown>>): INodeExecutionData[] {
 	return jsons.map((json) => ({ json: json as INodeExecutionData['json'] }));
+}
+
+/**
+ * Trigger → one node → Repeat, looped back `times` times: the node run again in one execution
+ * with a new run index each time, as a loop or an AI Agent's tool calls run it.
+ */
+export function runLoop(type: string, parameters: INode['parameters'], times: number, json: Record<string, unknown>, credentials?: ICredentialDataDecryptedObject): Promise<RunResult> {
+	return runWorkflow({
+		nodes: [node('Trigger', TRIGGER_TYPE), node('Generate', type, parameters), node('Repeat', REPEAT_TYPE, { times })],
+		connections: { ...chain('Trigger', 'Generate', 'Repeat'), ...chain(['Repeat', 0], 'Generate') },
+		items: items(json),
+		credentials,
+	});
 }

@@ -7,7 +7,7 @@ import type { INode } from 'n8n-workflow';
 
 import type { ScriptedFault } from '../emulator/emulator';
 import type { RunResult } from '../helpers/engine';
-import { chain, GENERATE_TYPE, items, logLines, node, REPEAT_TYPE, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
+import { chain, GENERATE_TYPE, items, logLines, node, runLoop, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
 import { useEmulator } from '../helpers/emulator';
 
 const env = useEmulator();
@@ -29,8 +29,7 @@ function generate(nodeExtra: Partial<INode> = {}, retryOf?: RunResult, parameter
 		connections: chain('Trigger', 'Generate'),
 		items: items(...PROMPTS.map((prompt) => ({ prompt }))),
 		credentials: env.credentials,
-		contextData: retryOf?.run.data.executionData!.contextData,
-		mode: retryOf ? 'retry' : 'manual',
+		retryOf,
 	});
 }
 
@@ -188,16 +187,7 @@ describe('retrying a failed execution', () => {
 
 describe('Max Creates per Execution', () => {
 	function loop(times: number, maxCreatesPerRun: number) {
-		return runWorkflow({
-			nodes: [
-				node('Trigger', TRIGGER_TYPE),
-				node('Generate', GENERATE_TYPE, { prompt: 'A looping prompt', options: { createsPerMinute: 600, maxCreatesPerRun } }),
-				node('Repeat', REPEAT_TYPE, { times }),
-			],
-			connections: { ...chain('Trigger', 'Generate', 'Repeat'), ...chain(['Repeat', 0], 'Generate') },
-			items: items({}),
-			credentials: env.credentials,
-		});
+		return runLoop(GENERATE_TYPE, { prompt: 'A looping prompt', options: { createsPerMinute: 600, maxCreatesPerRun } }, times, {}, env.credentials);
 	}
 
 	test('a loop that runs the node three times with a cap of 2 sends 2 and says why it stopped', async () => {

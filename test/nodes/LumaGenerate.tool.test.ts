@@ -1,5 +1,5 @@
 /** Luma Generate as an AI Agent tool: what the model reads back, and the cap over every call. */
-import { GENERATE_TOOL_TYPE, items, node, REPEAT_TYPE, runWorkflow, TRIGGER_TYPE, chain } from '../helpers/engine';
+import { GENERATE_TOOL_TYPE, runLoop } from '../helpers/engine';
 import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
 import { useEmulator } from '../helpers/emulator';
 
@@ -7,16 +7,8 @@ const env = useEmulator();
 
 /** Each tool call is a new run of the node in the same execution: a loop of `calls` runs. */
 function toolCalls(calls: number, maxCreatesPerRun: number) {
-	return runWorkflow({
-		nodes: [
-			node('Trigger', TRIGGER_TYPE),
-			node('Generate', GENERATE_TOOL_TYPE, { prompt: 'A paper boat on a rainy street', options: { maxCreatesPerRun } }),
-			node('Repeat', REPEAT_TYPE, { times: calls }),
-		],
-		connections: { ...chain('Trigger', 'Generate', 'Repeat'), ...chain(['Repeat', 0], 'Generate') },
-		items: items({ query: 'make me a video of a paper boat' }),
-		credentials: env.credentials,
-	});
+	const parameters = { prompt: 'A paper boat on a rainy street', options: { maxCreatesPerRun } };
+	return runLoop(GENERATE_TOOL_TYPE, parameters, calls, { query: 'make me a video of a paper boat' }, env.credentials);
 }
 
 test('the model reads a compact answer: the id to wait for, and why not to call again', async () => {

@@ -154,12 +154,6 @@ export function certainlyNotCreated(error: unknown): boolean {
 	return (error instanceof NodeApiError || error instanceof NodeOperationError) && error.context.notCreated === true;
 }
 
-/** Whether a request failed by running out of time (its own timeout, e.g. at Max Wait). */
-export function isTimeout(error: unknown): boolean {
-	const code = error instanceof NodeApiError ? error.context.networkCode : undefined;
-	return code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-}
-
 /** A failure worth asking again about (network, 408, 429, 5xx, unreadable answer), not a final refusal. */
 export function isTransient(error: unknown): boolean {
 	if (!(error instanceof NodeApiError)) return false;

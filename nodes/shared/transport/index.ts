@@ -18,5 +18,5 @@ export {
 } from './api';
 export type { FetchOptions } from './api';
 export { retryAfterMs } from './answer';
-export { cancelledError, certainlyNotCreated, isTimeout, isTransient } from './errors';
+export { cancelledError, certainlyNotCreated, isTransient } from './errors';
 export { CREDENTIAL_TYPE, DEFAULT_BASE_URL, normalizeBaseUrl } from './request';
