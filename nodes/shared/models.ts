@@ -1,0 +1,107 @@
+/**
+ * The Luma models and what each accepts (API.md sections 1 and 7), and the one request shape
+ * every part of the package speaks: a create in the seed endpoint's vocabulary, plus Ray 3.2's
+ * fields. The transport turns it into the body of whichever API it is sent to.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+/** The gateway's two APIs: the seed's Luma endpoint (sections 1-6) and the unified video API (section 7). */
+export type ApiName = 'luma' | 'unified';
+
+export const MODEL_IDS = ['ray-2', 'ray-flash-2', 'ray-3.2', 'ray-1-6'] as const;
+export type ModelId = (typeof MODEL_IDS)[number];
+
+export type Keyframe = { type: 'image'; url: string } | { type: 'generation'; id: string };
+
+export interface ModelRules {
+	/** The name people read, e.g. "Ray 3.2". */
+	label: string;
+	/** The model's name on the unified API (undefined: not served there). */
+	unifiedName?: string;
+	/** The APIs that serve it. */
+	apis: readonly ApiName[];
+	aspectRatios: readonly string[];
+	resolutions: readonly string[];
+	/** Durations in the seed vocabulary ("5s"); the unified API gets the number of seconds. */
+	durations: readonly string[];
+	/** Keyframes that are earlier generations: extend, reverse extend, interpolate. */
+	generationFrames: boolean;
+	/** Video edit and reframe of a source video, HDR and EXR export. */
+	ray3Features: boolean;
+	/** The model to use instead, for a retired model. */
+	replacedBy?: ModelId;
+}
+
+const RAY2_RATIOS = ['16:9', '1:1', '9:16', '4:3', '3:4', '21:9', '9:21'] as const;
+
+export const MODELS: Record<ModelId, ModelRules> = {
+	'ray-2': {
+		label: 'Ray 2',
+		unifiedName: 'luma/ray-2',
+		apis: ['luma', 'unified'],
+		aspectRatios: RAY2_RATIOS,
+		resolutions: ['540p', '720p', '1080p', '4k'],
+		durations: ['5s', '9s'],
+		generationFrames: true,
+		ray3Features: false,
+	},
+	'ray-flash-2': {
+		label: 'Ray Flash 2',
+		unifiedName: 'luma/ray-flash-2',
+		apis: ['luma', 'unified'],
+		aspectRatios: RAY2_RATIOS,
+		resolutions: ['540p', '720p', '1080p', '4k'],
+		durations: ['5s', '9s'],
+		generationFrames: true,
+		ray3Features: false,
+	},
+	'ray-3.2': {
+		label: 'Ray 3.2',
+		unifiedName: 'luma/ray-3.2',
+		apis: ['unified'],
+		aspectRatios: ['16:9', '1:1', '9:16', '4:3', '3:4', '21:9'],
+		resolutions: ['360p', '540p', '720p', '1080p'],
+		durations: ['5s', '10s'],
+		generationFrames: false,
+		ray3Features: true,
+	},
+	'ray-1-6': {
+		label: 'Ray 1.6',
+		apis: ['luma'],
+		aspectRatios: RAY2_RATIOS,
+		resolutions: ['540p', '720p', '1080p', '4k'],
+		durations: ['5s', '9s'],
+		generationFrames: true,
+		ray3Features: false,
+		replacedBy: 'ray-2',
+	},
+};
+
+/** HDR is made only as a 5-second clip at one of these resolutions. */
+export const HDR_RESOLUTIONS = ['720p', '1080p'] as const;
+export const HDR_DURATION = '5s';
+
+/**
+ * A create as the nodes build it: the seed's body (API.md section 1), keys in the order it is
+ * sent, plus Ray 3.2's fields (section 7), which only the unified API accepts. The luma module
+ * sends it as it is, byte for byte; the unified module translates it (see transport/unified.ts).
+ * The spend ledger compares these, so a retry matches whichever API the first try went to.
+ */
+export interface VideoRequest extends IDataObject {
+	prompt: string;
+	aspect_ratio: string;
+	model: ModelId;
+	keyframes?: { frame0?: Keyframe; frame1?: Keyframe };
+	loop?: boolean;
+	resolution?: string;
+	duration?: string;
+	callback_url?: string;
+	/** Ray 3.2: an edit or a reframe of `video_url` (unset: a new video). */
+	type?: 'video_edit' | 'video_reframe';
+	video_url?: string;
+	hdr?: boolean;
+	exr_export?: boolean;
+}
+
+/** The list price of one create on the seed endpoint, used when the server reports no cost. */
+export const LIST_PRICE_TOKENS = 500_000;
