@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { testApilaplasApi } from '../shared/credentialTest';
 import { generateProperties } from './description';
 import { generate } from './generate';
 
@@ -17,9 +18,11 @@ export class LumaGenerate implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'apilaplasApi', required: true }],
+		credentials: [{ name: 'apilaplasApi', required: true, testedBy: 'apilaplasApiTest' }],
 		properties: generateProperties,
 	};
+
+	methods = { credentialTest: { apilaplasApiTest: testApilaplasApi } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await generate.call(this);

@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { testApilaplasApi } from '../shared/credentialTest';
 import { waitProperties } from './description';
 import { wait } from './wait';
 
@@ -18,9 +19,11 @@ export class LumaWait implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Completed', 'Failed', 'Timed Out'],
-		credentials: [{ name: 'apilaplasApi', required: true }],
+		credentials: [{ name: 'apilaplasApi', required: true, testedBy: 'apilaplasApiTest' }],
 		properties: waitProperties,
 	};
+
+	methods = { credentialTest: { apilaplasApiTest: testApilaplasApi } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await wait.call(this);

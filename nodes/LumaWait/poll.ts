@@ -1,17 +1,22 @@
 /**
- * Waits for many generations at once with the server's long poll (API.md sections 2, 3, 6).
+ * Waits for many generations at once, each on the API it lives on.
  *
- * Ids are asked about in batches with the fetch-many endpoint; each batch has its own loop
- * and ids leave it as they reach the target. The client checks the state itself: a reply
- * that came back early with nothing new is followed by a growing pause, never a tight loop.
- * If the batch endpoint is refused, ids are fetched one by one.
+ * With the Luma endpoint's long poll (API.md sections 2, 3, 6), ids are asked about in batches
+ * with the fetch-many endpoint; each batch has its own loop and ids leave it as they reach the
+ * target. The client checks the state itself: a reply that came back early with nothing new is
+ * followed by a growing pause, never a tight loop. If the batch endpoint is refused, ids are
+ * fetched one by one.
+ *
+ * The unified API (section 7) has neither: each generation is asked about at a steady pace
+ * (`VideoApi.pollEveryMs`), a few requests at a time.
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { Generation, LumaState } from '../shared/generation';
 import { generationUuid, hasReached } from '../shared/generation';
 import { pause, timing } from '../shared/timing';
-import { BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient } from '../shared/transport';
+import type { VideoApi } from '../shared/transport';
+import { apiForGeneration, APIS, BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient } from '../shared/transport';
 
 /** Long polls of single ids running at once, when the batch endpoint is refused. */
 const SINGLE_FETCH_CONCURRENCY = 10;
@@ -75,11 +80,31 @@ export class GenerationPoller {
 		this.signal = ctx.getExecutionCancelSignal?.();
 	}
 
-	/** Waits for every id (distinct ids expected) and says how each one ended. */
-	async waitFor(ids: string[]): Promise<Map<string, WaitOutcome>> {
+	/**
+	 * Waits for every id (distinct ids expected) and says how each one ended. `hints` may say
+	 * which API an id was created on (the `api` field Luma Generate output next to it).
+	 */
+	async waitFor(ids: string[], hints: Map<string, unknown> = new Map()): Promise<Map<string, WaitOutcome>> {
+		const onLuma: string[] = [];
+		await Promise.all(
+			ids.map((id) =>
+				this.singles.use(async () => {
+					let api: VideoApi;
+					try {
+						api = await apiForGeneration(this.ctx, id, hints.get(id));
+					} catch (error) {
+						this.outcomes.set(id, { kind: 'error', error: error as Error });
+						return;
+					}
+					if (api.longPoll) onLuma.push(id);
+					else this.loops.push(this.steadyLoop(id, api));
+				}),
+			),
+		);
 		const batches: string[][] = [];
-		for (let i = 0; i < ids.length; i += this.settings.batchSize) {
-			batches.push(ids.slice(i, i + this.settings.batchSize));
+		const ordered = ids.filter((id) => onLuma.includes(id));
+		for (let i = 0; i < ordered.length; i += this.settings.batchSize) {
+			batches.push(ordered.slice(i, i + this.settings.batchSize));
 		}
 		batches.forEach((batch) => this.startLoop(batch));
 		// Loops may start further loops (fall-back, ids missing from an answer): wait for all.
@@ -109,7 +134,39 @@ export class GenerationPoller {
 		if (ids.length > 1 && !this.batchRefused) {
 			return await fetchGenerations(this.ctx, ids, { waitFor, deadline });
 		}
-		return [await this.singles.use(() => fetchGeneration(this.ctx, ids[0], { waitFor, deadline }))];
+		return [await this.singles.use(() => fetchGeneration(this.ctx, ids[0], { api: APIS.luma, waitFor, deadline }))];
+	}
+
+	/** Notes a failed read; true when the id is done with (a final refusal ends it with that error). */
+	private failed(ids: string[], error: unknown): boolean {
+		// A request cut short by Max Wait is no news about the server (n8n 1.x reports that cut
+		// as a network error, not as a timeout).
+		const cutByDeadline = Date.now() >= this.settings.deadline;
+		if (isTransient(error) && !cutByDeadline) ids.forEach((id) => this.lastError.set(id, (error as Error).message));
+		return !isTransient(error);
+	}
+
+	/** Where there is no long poll: one id, asked about at the API's steady pace until it is done. */
+	private async steadyLoop(id: string, api: VideoApi): Promise<void> {
+		const { target, deadline } = this.settings;
+		while (!this.stopped) {
+			try {
+				const generation = await this.singles.use(() => fetchGeneration(this.ctx, id, { api, deadline }));
+				this.lastState.set(id, generation.state);
+				this.lastError.delete(id);
+				if (hasReached(generation.state, target)) {
+					this.outcomes.set(id, { kind: 'reached', generation });
+					return;
+				}
+			} catch (error) {
+				if (this.signal?.aborted) return;
+				if (this.failed([id], error)) {
+					if (!this.stopped) this.outcomes.set(id, { kind: 'error', error: error as Error });
+					return;
+				}
+			}
+			await pause(Math.min(api.pollEveryMs ?? timing.unifiedPollMs, deadline - Date.now()), this.signal);
+		}
 	}
 
 	private async loop(ids: string[]): Promise<void> {
@@ -129,14 +186,9 @@ export class GenerationPoller {
 				answers = result;
 			} catch (error) {
 				if (this.signal?.aborted) return;
-				// A request cut short by Max Wait is no news about the server (n8n 1.x reports that cut
-				// as a network error, not as a timeout).
-				const cutByDeadline = Date.now() >= this.settings.deadline;
-				if (isTransient(error) && !cutByDeadline) {
-					pending.forEach((id) => this.lastError.set(id, (error as Error).message));
-				}
+				const final = this.failed(pending, error);
 				if (this.stopped) return;
-				if (!isTransient(error)) {
+				if (final) {
 					// A final refusal (unknown id, bad key): these ids end with that error.
 					if (pending.length > 1 && !this.batchRefused) {
 						pending.forEach((id) => this.startLoop([id]));

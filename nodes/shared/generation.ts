@@ -35,6 +35,8 @@ export interface Generation {
 	thumbnailUrl: string | null;
 	createdAt: string | null;
 	model: string | null;
+	/** What the server says the generation cost, in tokens (`meta.usage.credits_used`); null when it does not say. */
+	creditsUsed: number | null;
 	/** The body exactly as the server sent it. */
 	raw: IDataObject;
 }
@@ -100,8 +102,17 @@ export function normalizeGeneration(body: unknown): Generation {
 			stringOrNull(assets.image) ?? stringOrNull(body.thumbnail_url) ?? stringOrNull(body.image_url),
 		createdAt: stringOrNull(body.created_at),
 		model: stringOrNull(body.model),
+		creditsUsed: readCredits(body),
 		raw: body,
 	};
+}
+
+/** `meta.usage.credits_used` (API.md 7.3) when it is a number of tokens. */
+function readCredits(body: IDataObject): number | null {
+	const meta = isObject(body.meta) ? body.meta : {};
+	const usage = isObject(meta.usage) ? meta.usage : {};
+	const credits = typeof usage.credits_used === 'string' ? Number(usage.credits_used) : usage.credits_used;
+	return typeof credits === 'number' && Number.isFinite(credits) && credits >= 0 ? credits : null;
 }
 
 /** Reads the fetch-many answer: a bare array, or an object holding one. */

@@ -18,6 +18,11 @@ const BASE_TIMING = {
 	/** First pause after a long poll that came back early with nothing new; grows to the max. */
 	pollPauseMinMs: 1_000,
 	pollPauseMaxMs: 5_000,
+	/**
+	 * The unified API has no long poll: each generation is asked about this often. The gateway's
+	 * own examples ask every 10 to 15 seconds; a generation takes one to three minutes.
+	 */
+	unifiedPollMs: 10_000,
 	/** One minute, for rates given per minute. */
 	minuteMs: 60_000,
 	/** One second, for Max Wait given in seconds. */

@@ -1,52 +1,116 @@
-/** The API's four calls (API.md sections 1 to 3, and the video download), each one request loop. */
-import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
+/** The API's calls (create, fetch one, fetch many, the video download), each one request loop, on either API. */
+import type { IBinaryData, IExecuteFunctions } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { Generation, LumaState } from '../generation';
 import { normalizeGeneration, normalizeGenerations } from '../generation';
+import type { ApiName, VideoRequest } from '../models';
+import { MODELS } from '../models';
 import { timing } from '../timing';
 import { parseJson } from './answer';
+import { httpError, markNotCreated } from './errors';
+import { apiForCreate, relearn, rememberHome } from './gateway';
+import { lumaApi } from './luma';
+import { classifyProbe } from './probe';
 import { call, connection, jsonRequest, parseUrl } from './request';
-
-export const GENERATION_PATH = '/v2/generate/video/luma-ai/generation';
-export const GENERATIONS_PATH = '/v2/generate/video/luma-ai/generations';
-export const TOKENS_PER_CREATE = 500_000;
+import type { VideoApi } from './videoApi';
 
 function longPollTimeout(deadline?: number): number {
 	if (deadline === undefined) return timing.longPollTimeoutMs;
 	return Math.max(1, Math.min(timing.longPollTimeoutMs, deadline - Date.now()));
 }
 
+export interface Created {
+	generation: Generation;
+	/** The API that created it. */
+	api: ApiName;
+}
+
+/** The create's route does not exist on this gateway (HTTP 404/405/410 with no word of a generation). */
+const NO_ROUTE = Symbol('no route');
+
 /**
- * POST a create. Sent at most once unless the server certainly did not accept it. A failure
- * that certainly created nothing carries `certainlyNotCreated(error)`.
+ * POST a create to the API that takes it. Sent at most once unless the server certainly did not
+ * accept it; a second endpoint is tried only when the first answered that its route does not
+ * exist. A failure that certainly created nothing carries `certainlyNotCreated(error)`.
  */
-export async function createGeneration(ctx: IExecuteFunctions, body: IDataObject, itemIndex: number): Promise<Generation> {
-	return await call(ctx, {
-		kind: 'create',
-		what: `Creating the generation for item ${itemIndex}`,
-		itemIndex,
-		request: (conn) => jsonRequest(conn, 'POST', GENERATION_PATH, timing.requestTimeoutMs, { body: JSON.stringify(body) }),
-		read: (answer) => normalizeGeneration(parseJson(answer.body)),
-	});
+export async function createGeneration(ctx: IExecuteFunctions, request: VideoRequest, itemIndex: number): Promise<Created> {
+	const what = `Creating the generation for item ${itemIndex}`;
+	for (let attempt = 1; ; attempt++) {
+		let api: VideoApi;
+		try {
+			api = await apiForCreate(ctx, request, itemIndex);
+		} catch (error) {
+			throw markNotCreated(error as NodeApiError | NodeOperationError);
+		}
+		const body = JSON.stringify(api.createBody(request));
+		let created: Generation | typeof NO_ROUTE;
+		try {
+			created = await call<Generation | typeof NO_ROUTE>(ctx, {
+				kind: 'create',
+				what,
+				itemIndex,
+				request: (conn) => jsonRequest(conn, 'POST', api.createPath, timing.requestTimeoutMs, { body }),
+				read: (answer) => normalizeGeneration(parseJson(answer.body)),
+				refused: [404, 405, 410],
+				onRefused: (answer, conn) => {
+					if (classifyProbe(answer.status, answer.body).kind === 'noRoute') return NO_ROUTE;
+					throw markNotCreated(httpError(ctx, conn.apiKey, answer, { what, itemIndex }));
+				},
+			});
+		} catch (error) {
+			throw withReplacement(error, request);
+		}
+		if (created !== NO_ROUTE) {
+			await rememberHome(ctx, created.id, api.name);
+			return { generation: created, api: api.name };
+		}
+		const conn = await connection(ctx);
+		// Nothing was created: find out again which API the gateway serves, once.
+		if (attempt === 1 && (await relearn(ctx))) {
+			ctx.logger.warn(`Luma: ${conn.baseUrl} has no route for ${api.label} any more; nothing was created, checking which API it serves now`);
+			continue;
+		}
+		throw markNotCreated(
+			new NodeOperationError(ctx.getNode(), `${what} failed: ${conn.baseUrl} does not serve ${api.label} (no such route). Nothing was created.`, {
+				itemIndex,
+				description:
+					conn.api === 'auto'
+						? 'Check the Base URL in the Apilaplas API credential.'
+						: 'Set API to Automatic in the Apilaplas API credential, or check its Base URL.',
+			}),
+		);
+	}
+}
+
+/** A retired model the server refuses: the error names the model to use instead. */
+function withReplacement(error: unknown, request: VideoRequest): unknown {
+	const replacement = MODELS[request.model]?.replacedBy;
+	if (!replacement || !(error instanceof NodeApiError) || !['400', '404', '410', '422'].includes(error.httpCode ?? '')) return error;
+	error.description = `${MODELS[request.model].label} is retired: set Model to ${MODELS[replacement].label}, its replacement. ${error.description ?? ''}`.trim();
+	return error;
 }
 
 export interface FetchOptions {
-	/** Long-poll until this state or a later one (omit for an instant answer). */
+	/** The API the generation lives on (see `apiForGeneration`). */
+	api: VideoApi;
+	/** Long-poll until this state or a later one (omit for an instant answer; ignored without a long poll). */
 	waitFor?: LumaState;
 	deadline?: number;
 	itemIndex?: number;
 }
 
-/** GET one generation; with `waitFor`, the server holds the request up to its 30 s. */
-export async function fetchGeneration(ctx: IExecuteFunctions, id: string, options: FetchOptions = {}): Promise<Generation> {
+/** GET one generation; on an API with a long poll and with `waitFor`, the server holds the request up to its 30 s. */
+export async function fetchGeneration(ctx: IExecuteFunctions, id: string, options: FetchOptions): Promise<Generation> {
+	const waitFor = options.api.longPoll ? options.waitFor : undefined;
 	return await call(ctx, {
 		kind: 'read',
 		what: `Fetching generation ${id}`,
 		itemIndex: options.itemIndex,
 		deadline: options.deadline,
 		request: (conn) =>
-			jsonRequest(conn, 'GET', GENERATION_PATH, options.waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
-				qs: { generation_id: id, ...(options.waitFor ? { state: options.waitFor } : {}) },
+			jsonRequest(conn, 'GET', options.api.fetchPath, waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
+				qs: options.api.fetchQuery(id, waitFor),
 			}),
 		read: (answer) => normalizeGeneration(parseJson(answer.body)),
 	});
@@ -55,19 +119,19 @@ export async function fetchGeneration(ctx: IExecuteFunctions, id: string, option
 /** The fetch-many endpoint refused the request (it may not exist on this gateway). */
 export const BATCH_REFUSED = Symbol('batch refused');
 
-/** GET several generations in one long poll; BATCH_REFUSED when the endpoint refuses it. */
+/** GET several generations of the Luma endpoint in one long poll; BATCH_REFUSED when the endpoint refuses it. */
 export async function fetchGenerations(
 	ctx: IExecuteFunctions,
 	ids: string[],
-	options: Omit<FetchOptions, 'itemIndex'> = {},
+	options: Omit<FetchOptions, 'itemIndex' | 'api'> = {},
 ): Promise<Generation[] | typeof BATCH_REFUSED> {
 	return await call<Generation[] | typeof BATCH_REFUSED>(ctx, {
 		kind: 'read',
 		what: `Fetching ${ids.length} generations`,
 		deadline: options.deadline,
 		request: (conn) =>
-			jsonRequest(conn, 'GET', GENERATIONS_PATH, options.waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
-				qs: { generation_ids: ids, ...(options.waitFor ? { status: options.waitFor } : {}) },
+			jsonRequest(conn, 'GET', lumaApi.fetchManyPath!, options.waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
+				qs: lumaApi.fetchManyQuery!(ids, options.waitFor),
 				arrayFormat: 'brackets',
 			}),
 		read: (answer) => normalizeGenerations(parseJson(answer.body)),

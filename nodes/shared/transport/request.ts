@@ -35,9 +35,18 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETU
 
 export type RequestKind = 'read' | 'create';
 
+/** The credential's API setting: which of the gateway's APIs to use, or find out (`auto`). */
+export type ApiSetting = 'auto' | 'luma' | 'unified';
+
 export interface Connection {
 	baseUrl: string;
 	apiKey: string;
+	api: ApiSetting;
+}
+
+/** Reads the credential's API setting; credentials saved before it existed mean `auto`. */
+export function readApiSetting(raw: unknown): ApiSetting {
+	return raw === 'luma' || raw === 'unified' ? raw : 'auto';
 }
 
 type Outcome = { answer: HttpAnswer } | { failure: NetworkFailure };
@@ -80,7 +89,11 @@ async function readConnection(ctx: IExecuteFunctions): Promise<Connection> {
 			description: 'Fix the Base URL in the Apilaplas API credential.',
 		});
 	}
-	return { baseUrl, apiKey: typeof credentials.apiKey === 'string' ? credentials.apiKey.trim() : '' };
+	return {
+		baseUrl,
+		apiKey: typeof credentials.apiKey === 'string' ? credentials.apiKey.trim() : '',
+		api: readApiSetting(credentials.api),
+	};
 }
 
 /** The credential is read once per node run, not once per request. */
@@ -194,7 +207,7 @@ export interface CallOptions<T> extends CallContext {
 	read: (answer: HttpAnswer) => T;
 	/** Statuses handed to `onRefused` instead of becoming errors. */
 	refused?: number[];
-	onRefused?: (answer: HttpAnswer) => T;
+	onRefused?: (answer: HttpAnswer, conn: Connection) => T;
 	/** No retry is started that would end after this time (ms since epoch). */
 	deadline?: number;
 	/** Whether the request goes out with the API key (only to the configured base URL). */
@@ -218,7 +231,7 @@ export async function call<T>(ctx: IExecuteFunctions, options: CallOptions<T>): 
 
 		if ('answer' in outcome) {
 			const answer = withoutKey(outcome.answer, conn.apiKey);
-			if (options.refused?.includes(answer.status) && options.onRefused) return options.onRefused(answer);
+			if (options.refused?.includes(answer.status) && options.onRefused) return options.onRefused(answer, conn);
 			if (answer.status >= 200 && answer.status < 300) {
 				try {
 					return options.read(answer);

@@ -1,0 +1,141 @@
+/**
+ * Which of the gateway's APIs a request goes to. The credential may name one; by default
+ * (`auto`) the nodes find out once per Base URL and process, with two free reads, and keep it.
+ *
+ * When both can take a create, the Luma endpoint goes first: a saved workflow keeps sending the
+ * same bytes to the same place, and that endpoint long-polls, fetches many at once and takes a
+ * callback URL. Ray 3.2 and its options exist only on the unified API. A create goes to a second
+ * endpoint only when the first answered that its route does not exist (nothing was created).
+ */
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { generationUuid } from '../generation';
+import type { ApiName, VideoRequest } from '../models';
+import { timing } from '../timing';
+import { lumaApi } from './luma';
+import type { ProbeVerdict } from './probe';
+import { classifyProbe, diagnose, PROBE_GENERATION_ID } from './probe';
+import { call, connection, jsonRequest } from './request';
+import { unifiedApi } from './unified';
+import type { VideoApi } from './videoApi';
+
+export const APIS: Record<ApiName, VideoApi> = { luma: lumaApi, unified: unifiedApi };
+
+/** The order in which a create tries the APIs that can take it. */
+const PREFERENCE: readonly VideoApi[] = [lumaApi, unifiedApi];
+
+type Served = Record<ApiName, boolean>;
+
+/** What each Base URL serves, learnt in this process. */
+const learnt = new Map<string, Promise<Served>>();
+
+/** The API each generation was created on or found on, by Base URL and id (bounded). */
+const homes = new Map<string, ApiName>();
+const HOMES_KEPT = 20_000;
+
+/** One free read of a generation that does not exist, on one API. */
+async function probe(ctx: IExecuteFunctions, api: VideoApi): Promise<ProbeVerdict> {
+	const classify = (answer: { status: number; body: unknown }) => classifyProbe(answer.status, answer.body);
+	return await call(ctx, {
+		kind: 'read',
+		what: `Checking whether the gateway serves ${api.label}`,
+		request: (conn) => jsonRequest(conn, 'GET', api.fetchPath, timing.requestTimeoutMs, { qs: api.fetchQuery(PROBE_GENERATION_ID) }),
+		read: classify,
+		refused: [400, 401, 403, 404, 405, 410, 422],
+		onRefused: classify,
+	});
+}
+
+async function detect(ctx: IExecuteFunctions, baseUrl: string): Promise<Served> {
+	const [luma, unified] = await Promise.all([probe(ctx, lumaApi), probe(ctx, unifiedApi)]);
+	const { served, problem } = diagnose({ luma, unified }, baseUrl);
+	if (served.length === 0 && problem) {
+		throw new NodeOperationError(ctx.getNode(), problem.message, { description: problem.fix });
+	}
+	const found = { luma: served.includes('luma'), unified: served.includes('unified') };
+	ctx.logger.info(
+		`Luma: ${baseUrl} serves ${[found.luma ? lumaApi.label : '', found.unified ? unifiedApi.label : ''].filter(Boolean).join(' and ')}`,
+	);
+	return found;
+}
+
+/** The APIs this credential's gateway serves: as set in the credential, or found out once. */
+export async function servedApis(ctx: IExecuteFunctions): Promise<Served> {
+	const conn = await connection(ctx);
+	if (conn.api !== 'auto') return { luma: conn.api === 'luma', unified: conn.api === 'unified' };
+	let found = learnt.get(conn.baseUrl);
+	if (!found) {
+		found = detect(ctx, conn.baseUrl);
+		// Only a clear answer is kept: a failed check is tried again by the next request.
+		found.catch(() => learnt.delete(conn.baseUrl));
+		learnt.set(conn.baseUrl, found);
+	}
+	return await found;
+}
+
+/** Forgets what was learnt about the gateway (it answered that a route it served is gone). */
+export async function relearn(ctx: IExecuteFunctions): Promise<boolean> {
+	const conn = await connection(ctx);
+	if (conn.api !== 'auto') return false;
+	learnt.delete(conn.baseUrl);
+	return true;
+}
+
+/**
+ * The API a create goes to. Throws a NodeOperationError naming the item and the field when no
+ * API this gateway serves can take the request (checked before anything is sent).
+ */
+export async function apiForCreate(ctx: IExecuteFunctions, request: VideoRequest, itemIndex: number): Promise<VideoApi> {
+	const served = await servedApis(ctx);
+	const usable = PREFERENCE.filter((api) => served[api.name]);
+	const fit = usable.find((api) => api.refusal(request) === undefined);
+	if (fit) return fit;
+	// A refusal of another field is the one to fix: the model itself is served by some API.
+	const refusals = usable.map((api) => api.refusal(request)!);
+	const refusal = refusals.find((candidate) => candidate.field !== 'Model') ?? refusals[0];
+	const only = usable.length === 1 ? ` (this gateway serves only ${usable[0].label})` : '';
+	throw new NodeOperationError(ctx.getNode(), `${refusal.field} ${refusal.problem}${only} [item ${itemIndex}]`, {
+		itemIndex,
+		description: refusal.fix,
+	});
+}
+
+function homeKey(baseUrl: string, id: string): string {
+	return `${baseUrl} ${generationUuid(id) ?? id}`;
+}
+
+/** Notes the API a generation lives on, so a wait for it asks there without guessing. */
+export async function rememberHome(ctx: IExecuteFunctions, id: string, api: ApiName): Promise<void> {
+	const conn = await connection(ctx);
+	const key = homeKey(conn.baseUrl, id);
+	homes.delete(key);
+	homes.set(key, api);
+	if (homes.size > HOMES_KEPT) homes.delete(homes.keys().next().value!);
+}
+
+/**
+ * The API to ask about a generation: where it was created (learnt in this process, or `hint`,
+ * e.g. the `api` field Luma Generate wrote next to the id), else the one API the gateway serves.
+ * When it serves both and nothing is known, one instant read on the Luma endpoint tells: an
+ * unknown id there lives on the unified API. Reads are free; nothing is created.
+ */
+export async function apiForGeneration(ctx: IExecuteFunctions, id: string, hint?: unknown): Promise<VideoApi> {
+	const served = await servedApis(ctx);
+	const conn = await connection(ctx);
+	const known = homes.get(homeKey(conn.baseUrl, id)) ?? (hint === 'luma' || hint === 'unified' ? hint : undefined);
+	if (known && served[known]) return APIS[known];
+	if (!served.luma || !served.unified) return served.luma ? lumaApi : unifiedApi;
+	const home = await call<ApiName>(ctx, {
+		kind: 'read',
+		what: `Fetching generation ${id}`,
+		request: (c) => jsonRequest(c, 'GET', lumaApi.fetchPath, timing.requestTimeoutMs, { qs: lumaApi.fetchQuery(id) }),
+		read: () => 'luma',
+		// Unknown on the Luma endpoint: it lives on the unified API.
+		refused: [404],
+		onRefused: () => 'unified',
+	});
+	await rememberHome(ctx, id, home);
+	return APIS[home];
+}
+
