@@ -14,6 +14,7 @@ import { SpendLedger } from './ledger';
 import type { CreateRequest } from './request';
 import { readCreateRequest } from './request';
 import { isToolRun } from '../shared/tool';
+import { errorItem, resultsFirst } from '../shared/errorItem';
 import { toolResult } from './tool';
 
 interface GenerateOptions {
@@ -33,13 +34,6 @@ type Plan =
 interface Created {
 	itemIndex: number;
 	id: string;
-}
-
-function errorItem(input: IDataObject, error: Error & { description?: string | null }, itemIndex: number): INodeExecutionData {
-	return {
-		json: { ...input, error: error.message, ...(error.description ? { description: error.description } : {}) },
-		pairedItem: { item: itemIndex },
-	};
 }
 
 function tokens(count: number): string {
@@ -86,7 +80,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			return error as Error;
 		}
 	});
-	if (options.dryRun) return [dryRunOutput(items, requests)];
+	if (options.dryRun) return [resultsFirst(this, dryRunOutput(this, items, requests))];
 
 	// 2. What earlier tries of this run (Retry On Fail, a retried execution) already sent.
 	const ledger = SpendLedger.of(this);
@@ -127,7 +121,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			const plan = plans[itemIndex];
 			const input = items[itemIndex].json;
 			if (plan.kind === 'invalid') {
-				output.push(errorItem(input, plan.error, itemIndex));
+				output.push(errorItem(this, input, plan.error, itemIndex));
 				continue;
 			}
 			if (plan.kind === 'alreadyCreated') {
@@ -138,7 +132,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			}
 			if (plan.kind === 'outcomeUnknown') {
 				const unknown = { itemIndex, entry: plan.entry };
-				if (this.continueOnFail()) output.push(errorItem(input, outcomeUnknownError(this, [unknown]), itemIndex));
+				if (this.continueOnFail()) output.push(errorItem(this, input, outcomeUnknownError(this, [unknown]), itemIndex));
 				// Not a reason to hold back the items after it: reported once they are done.
 				else unknownFromEarlierTries.push(unknown);
 				continue;
@@ -162,7 +156,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 					logUnknown(this, itemIndex, run, (error as Error).message);
 				}
 				if (this.continueOnFail()) {
-					output.push(errorItem(input, error as Error, itemIndex));
+					output.push(errorItem(this, input, error as Error, itemIndex));
 					continue;
 				}
 				throw withCreatedIds(error as Error, created);
@@ -181,13 +175,13 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 	if (signal?.aborted && created.length) {
 		this.logger.warn(`Luma Generate was cancelled after creating: ${created.map((c) => c.id).join(', ')}`);
 	}
-	return [output];
+	return [resultsFirst(this, output)];
 }
 
-function dryRunOutput(items: INodeExecutionData[], requests: Array<CreateRequest | Error>): INodeExecutionData[] {
+function dryRunOutput(ctx: IExecuteFunctions, items: INodeExecutionData[], requests: Array<CreateRequest | Error>): INodeExecutionData[] {
 	return requests.map((request, itemIndex) =>
 		request instanceof Error
-			? errorItem(items[itemIndex].json, request, itemIndex)
+			? errorItem(ctx, items[itemIndex].json, request, itemIndex)
 			: {
 					json: { ...items[itemIndex].json, dryRun: true, mode: request.mode, request: request.body, tokenCost: TOKENS_PER_CREATE },
 					pairedItem: { item: itemIndex },

@@ -13,6 +13,7 @@ import { MAX_WAIT_LIMIT_SECONDS, WAIT_TARGETS } from './description';
 import type { WaitOutcome } from './poll';
 import { GenerationPoller } from './poll';
 import { isToolRun } from '../shared/tool';
+import { errorItem, usesErrorOutput } from '../shared/errorItem';
 import { toolOutput } from './tool';
 
 export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
@@ -70,10 +71,12 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 			download[itemIndex] = { enabled, property };
 		} catch (error) {
 			if (!this.continueOnFail()) throw new NodeOperationError(node, error as Error, { itemIndex });
-			// An error item from upstream (e.g. a create that failed) keeps its own reason.
+			// An error item from upstream (e.g. a create that failed) keeps its own reason. Error items
+			// go to Failed: with the error output n8n moves them from there (any output but the first
+			// keeps Retry On Fail from running a run that succeeded again).
 			const input = items[itemIndex].json;
-			const reason = typeof input.error === 'string' ? input.error : (error as Error).message;
-			outputs[OUTPUT.failed].push({ json: { ...input, error: reason }, pairedItem: { item: itemIndex } });
+			const failure = typeof input.error === 'string' ? { message: input.error } : (error as Error);
+			outputs[OUTPUT.failed].push(errorItem(this, input, failure, itemIndex));
 		}
 	}
 
@@ -96,10 +99,7 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 		const pairedItem = { item: plan.itemIndex };
 		if (outcome.kind === 'error') {
 			if (!this.continueOnFail()) throw outcome.error;
-			routed.push({
-				output: OUTPUT.failed,
-				item: { json: { ...input.json, id: plan.id, error: outcome.error.message }, pairedItem },
-			});
+			routed.push({ output: OUTPUT.failed, item: errorItem(this, input.json, outcome.error, plan.itemIndex, { id: plan.id }) });
 			continue;
 		}
 		if (outcome.kind === 'timedOut') {
@@ -127,10 +127,11 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 			...(input.binary ? { binary: { ...input.binary } } : {}),
 			pairedItem,
 		};
-		routed.push({ output: failed ? OUTPUT.failed : OUTPUT.completed, item });
+		const entry = { output: failed ? OUTPUT.failed : OUTPUT.completed, item };
+		routed.push(entry);
 		const { enabled, property } = download[plan.itemIndex];
 		if (!failed && enabled && generation.state === 'completed') {
-			downloads.push(() => attachVideo(this, item, generation, property, plan.itemIndex));
+			downloads.push(() => attachVideo(this, entry, generation, property, plan.itemIndex));
 		}
 	}
 	await runLimited(downloads, DOWNLOAD_CONCURRENCY);
@@ -153,7 +154,7 @@ function withoutEarlierWait(item: INodeExecutionData): INodeExecutionData {
 
 async function attachVideo(
 	ctx: IExecuteFunctions,
-	item: INodeExecutionData,
+	routed: { output: number; item: INodeExecutionData },
 	generation: Generation,
 	property: string,
 	itemIndex: number,
@@ -165,14 +166,21 @@ async function attachVideo(
 				description: 'The server did not say where the video is. The raw answer is in the output JSON under "generation".',
 			});
 		}
+		const { item } = routed;
 		item.binary = { ...(item.binary ?? {}), [property]: await downloadVideo(ctx, generation.videoUrl, `${generation.id}.mp4`, itemIndex) };
 	} catch (error) {
-		if (!ctx.continueOnFail()) {
-			// The generation is paid for: its id and URL must reach the user.
-			const message = `${(error as Error).message} (generation ${generation.id} completed; video URL: ${generation.videoUrl ?? 'none'})`;
-			throw new NodeOperationError(ctx.getNode(), message, { itemIndex, description: (error as NodeOperationError).description ?? undefined });
+		// The generation is paid for: its id and URL must reach the user.
+		const message = `${(error as Error).message} (generation ${generation.id} completed; video URL: ${generation.videoUrl ?? 'none'})`;
+		const description = (error as NodeOperationError).description ?? undefined;
+		if (!ctx.continueOnFail()) throw new NodeOperationError(ctx.getNode(), message, { itemIndex, description });
+		if (usesErrorOutput(ctx)) {
+			// Not the video asked for: an error item, through Failed to n8n's error output.
+			routed.output = OUTPUT.failed;
+			routed.item = errorItem(ctx, routed.item.json, { message, description }, itemIndex);
+			return;
 		}
-		item.json.downloadError = (error as Error).message;
+		// Continue: on Completed with the video's fields, as before.
+		routed.item.json.downloadError = (error as Error).message;
 	}
 }
 
