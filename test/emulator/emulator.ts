@@ -1,6 +1,13 @@
 /**
  * A local server of the whole API contract (../shared/API.md), every unknown a switch.
  * Used in-process by tests and benchmarks, and as a process by `npm run emulator`.
+ *
+ * It speaks both of the gateway's APIs (switch `apis`): the seed's Luma endpoint (sections 1-6)
+ * and the unified video API (section 7). The account behind them is one: the create rate limit,
+ * the running limit and the credits count the creates of both.
+ *
+ * No answer depends on a timer firing on time: a timer only wakes the emulator, which then reads
+ * the clock and acts on the states really reached (switch `timerSkewMs` fires them early to prove it).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,9 +17,15 @@ import path from 'node:path';
 
 import type { CreateBody, Keyframe } from './validate';
 import { validateCreate } from './validate';
+import type { UnifiedCreateBody } from './validate-unified';
+import { unifiedPrice, validateUnifiedCreate } from './validate-unified';
 
 export const GENERATION_PATH = '/v2/generate/video/luma-ai/generation';
 export const GENERATIONS_PATH = '/v2/generate/video/luma-ai/generations';
+/** The unified video API (section 7): POST creates, GET `?generation_id=` fetches one. */
+export const UNIFIED_PATH = '/v2/video/generations';
+/** What the seed endpoint charges for every accepted create (section 1). */
+export const LUMA_PRICE = 500_000;
 export const SAMPLE_MP4 = readFileSync(path.join(__dirname, 'sample.mp4'));
 export const STATES = ['queued', 'dreaming', 'completed', 'failed'] as const;
 export type State = (typeof STATES)[number];
@@ -22,6 +35,25 @@ export type Shape = 'upstream' | 'status-field' | 'video-object' | 'video-url' |
 /** Which wait parameter the server honours: `schema` is `state` for one, `status` for many. */
 export type WaitParam = 'schema' | 'state' | 'status' | 'both' | 'none';
 export type Endpoint = 'create' | 'fetchOne' | 'fetchMany' | 'asset';
+/** The gateway's two APIs: the seed's Luma endpoint and the unified video API. */
+export type ApiName = 'luma' | 'unified';
+/** Which APIs a gateway serves; the others' paths do not exist there. */
+export type ApiFlavour = ApiName | 'both';
+export const API_FLAVOURS: readonly ApiFlavour[] = ['luma', 'unified', 'both'];
+/** The unified API's status for each state (section 7.3). */
+export const UNIFIED_STATUS: Record<State, string> = { queued: 'queued', dreaming: 'generating', completed: 'completed', failed: 'error' };
+/** Why a 429 was answered: the create rate limit, the running limit, or an injected fault. */
+export type TooManyReason = 'createLimit' | 'runningLimit' | 'injected';
+
+/** The flavour from `LUMA_EMULATOR_APIS` (unset: both), so any suite can run against each. */
+export function defaultApis(): ApiFlavour {
+	const value = process.env.LUMA_EMULATOR_APIS;
+	if (value === undefined || value === '') return 'both';
+	if (!(API_FLAVOURS as readonly string[]).includes(value)) {
+		throw new Error(`LUMA_EMULATOR_APIS must be one of ${API_FLAVOURS.join(', ')}, not "${value}"`);
+	}
+	return value as ApiFlavour;
+}
 
 export interface FaultRates {
 	/** Each a probability in [0, 1] per request on the endpoints in `on`. */
@@ -52,9 +84,24 @@ export interface ScriptedFault {
 	afterAccept?: boolean;
 	/** On creates: only a create whose prompt contains this text meets the fault (others pass it by). */
 	forPrompt?: string;
+	/** Only requests to this API's endpoint meet the fault (unset: either API's). */
+	api?: ApiName;
 }
 
 export interface EmulatorOptions {
+	/** The APIs served (default: env `LUMA_EMULATOR_APIS`, else both); the others answer 404 "Cannot POST /path". */
+	apis?: ApiFlavour;
+	/**
+	 * When a unified generation reports `meta.usage.credits_used` (its price, see `unifiedPrice`):
+	 * once completed (default), in every answer including the create's, or never (`meta: null`).
+	 */
+	unifiedCredits?: 'completed' | 'always' | 'never';
+	/** A generation answers on the API that did not create it too (default: 404 there, as unknown). */
+	crossApiIds?: boolean;
+	/** Generations not yet completed or failed allowed at once; a create beyond gets 429 (section 5). */
+	runningLimit?: number;
+	/** The emulator's own timers fire this much early (a loaded machine made certain); no answer may change. */
+	timerSkewMs?: number;
 	host?: string;
 	port?: number;
 	keys?: string[];
@@ -90,18 +137,25 @@ export interface EmulatorOptions {
 
 export interface StoredGeneration {
 	id: string;
-	request: CreateBody;
+	/** The API that created it; the other API does not know it unless `crossApiIds`. */
+	api: ApiName;
+	request: CreateBody | UnifiedCreateBody;
 	createdAt: number;
 	dreamingAt: number;
 	endAt: number;
 	outcome: 'completed' | 'failed';
 	failureReason: string | null;
 	videoBytes: number;
+	/** What it cost in tokens: the unified API's price, or the seed's 500,000. */
+	cost: number;
 }
 
 export interface LoggedRequest {
 	at: number;
+	/** The same names on both APIs: a unified create is `create` with `api: 'unified'`. */
 	endpoint: Endpoint | 'other';
+	/** The API whose route took the request (undefined for assets and unknown paths). */
+	api: ApiName | undefined;
 	method: string;
 	url: string;
 	status: number;
@@ -109,6 +163,20 @@ export interface LoggedRequest {
 	doneAt?: number;
 	authorization: string | undefined;
 	body?: unknown;
+	/**
+	 * How a fetch was answered: at once (nothing to wait for, or no long poll), when the awaited
+	 * state was reached, at the end of the hold, or at once by `earlyReturnRate`.
+	 */
+	hold?: 'at-once' | 'reached' | 'capped' | 'early';
+}
+
+interface CallbackPlan {
+	url: string;
+	/** States already posted: each is posted once, rendered as itself. */
+	announced: Set<State>;
+	timer?: NodeJS.Timeout;
+	/** Posts go one after another, so the receiver sees them in order. */
+	chain: Promise<void>;
 }
 
 const FAILURE_MARKERS: Array<[string, string]> = [
@@ -131,25 +199,33 @@ function mulberry32(seed: number): () => number {
 }
 
 export class LumaEmulator {
-	readonly options: Required<Omit<EmulatorOptions, 'assetOrigin' | 'createLimit' | 'credits' | 'pathPrefix'>> &
-		Pick<EmulatorOptions, 'assetOrigin' | 'createLimit' | 'credits' | 'pathPrefix'>;
+	readonly options: Required<Omit<EmulatorOptions, 'assetOrigin' | 'createLimit' | 'credits' | 'pathPrefix' | 'runningLimit'>> &
+		Pick<EmulatorOptions, 'assetOrigin' | 'createLimit' | 'credits' | 'pathPrefix' | 'runningLimit'>;
 
 	readonly generations = new Map<string, StoredGeneration>();
 
 	/** Every request, in order. */
 	readonly log: LoggedRequest[] = [];
 
-	/** Accepted (billed) creates, by prompt. */
+	/** Accepted (billed) creates of both APIs, by prompt. */
 	readonly createsByPrompt = new Map<string, number>();
 
 	/** Callbacks the emulator delivered: [url, state]. */
 	readonly callbacks: Array<{ url: string; state: State; ok: boolean }> = [];
+
+	/** 429s answered, by reason (for benchmarks); none of them was billed. */
+	readonly tooManyRequests: Record<TooManyReason, number> = { createLimit: 0, runningLimit: 0, injected: 0 };
 
 	private server?: http.Server;
 
 	private readonly sockets = new Set<Socket>();
 
 	private readonly timers = new Set<NodeJS.Timeout>();
+
+	/** Long polls being held: each re-checks its generations when called. */
+	private readonly holds = new Set<() => void>();
+
+	private readonly callbackPlans = new Map<string, CallbackPlan>();
 
 	private acceptedCreateTimes: number[] = [];
 
@@ -163,6 +239,10 @@ export class LumaEmulator {
 
 	constructor(options: EmulatorOptions = {}) {
 		this.options = {
+			apis: options.apis ?? defaultApis(),
+			unifiedCredits: 'completed',
+			crossApiIds: false,
+			timerSkewMs: 0,
 			host: '127.0.0.1',
 			port: 0,
 			keys: ['test-key'],
@@ -181,6 +261,7 @@ export class LumaEmulator {
 			seed: 1,
 			...options,
 		};
+		if (!API_FLAVOURS.includes(this.options.apis)) throw new Error(`apis must be one of ${API_FLAVOURS.join(', ')}`);
 		this.random = mulberry32(this.options.seed);
 	}
 
@@ -190,6 +271,11 @@ export class LumaEmulator {
 
 	get assetOrigin(): string {
 		return this.options.assetOrigin ?? this.baseUrl;
+	}
+
+	/** Whether this emulator serves `api` (its routes exist). */
+	serves(api: ApiName): boolean {
+		return this.options.apis === 'both' || this.options.apis === api;
 	}
 
 	/** Changes switches on a running emulator. */
@@ -213,6 +299,8 @@ export class LumaEmulator {
 			this.server!.listen(this.boundPort || this.options.port, this.options.host, resolve);
 		});
 		this.boundPort = (this.server.address() as AddressInfo).port;
+		// Callbacks not yet posted when the server stopped are posted now or when due.
+		for (const id of this.callbackPlans.keys()) this.armCallbacks(this.generations.get(id)!);
 		return this;
 	}
 
@@ -220,9 +308,11 @@ export class LumaEmulator {
 	async stop(): Promise<void> {
 		for (const timer of this.timers) clearTimeout(timer);
 		this.timers.clear();
+		this.holds.clear();
 		for (const socket of this.sockets) socket.destroy();
-		if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+		const server = this.server;
 		this.server = undefined;
+		if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
 	}
 
 	/** A restart on the same port, as after a crash: generations and their timelines survive. */
@@ -232,7 +322,10 @@ export class LumaEmulator {
 		await this.start();
 	}
 
-	/** The next requests to `endpoint` meet these faults, in order, before the random ones apply. */
+	/**
+	 * The next requests to `endpoint` (of either API, or of the fault's `api`) meet these faults,
+	 * in order, before the random ones apply.
+	 */
 	failNext(endpoint: Endpoint, ...faults: Array<FaultKind | ScriptedFault>): void {
 		const queue = this.scripted.get(endpoint) ?? [];
 		queue.push(...faults.map((fault) => (typeof fault === 'string' ? { kind: fault } : fault)));
@@ -244,14 +337,15 @@ export class LumaEmulator {
 		this.createsByPrompt.clear();
 		this.callbacks.length = 0;
 		this.acceptedCreateTimes = [];
+		for (const reason of Object.keys(this.tooManyRequests) as TooManyReason[]) this.tooManyRequests[reason] = 0;
 	}
 
-	/** Requests answered per endpoint (hung and reset ones are logged with status 0). */
+	/** Requests answered per endpoint, both APIs (hung and reset ones are logged with status 0). */
 	count(endpoint: Endpoint, filter: (entry: LoggedRequest) => boolean = () => true): number {
 		return this.log.filter((entry) => entry.endpoint === endpoint && filter(entry)).length;
 	}
 
-	/** Creates the server accepted (and billed). */
+	/** Creates the server accepted (and billed), both APIs. */
 	get acceptedCreates(): number {
 		let total = 0;
 		for (const count of this.createsByPrompt.values()) total += count;
@@ -271,13 +365,17 @@ export class LumaEmulator {
 		return times[STATES.indexOf(target)];
 	}
 
-	/** Makes a generation directly, as if created earlier (not counted as a create request). */
-	seed(prompt: string, timeline: { queuedMs?: number; dreamingMs?: number } = {}): string {
-		const generation = this.makeGeneration({ prompt }, Date.now());
+	/**
+	 * Makes a generation directly, as if created earlier on `api` (not counted as a create
+	 * request, not billed). Returns its id as that API shows it.
+	 */
+	seed(prompt: string, timeline: { queuedMs?: number; dreamingMs?: number } = {}, api: ApiName = 'luma'): string {
+		const request: CreateBody | UnifiedCreateBody = api === 'luma' ? { prompt } : { model: 'luma/ray-2', prompt };
+		const generation = this.makeGeneration(api, request, Date.now());
 		const queuedMs = timeline.queuedMs ?? this.options.queuedMs;
 		generation.dreamingAt = generation.createdAt + queuedMs;
 		generation.endAt = generation.dreamingAt + (timeline.dreamingMs ?? this.options.dreamingMs);
-		return this.externalId(generation);
+		return this.externalId(generation, api);
 	}
 
 	/** Sets a generation's outcome time from now (tests use it to finish or fail a job on cue). */
@@ -289,6 +387,27 @@ export class LumaEmulator {
 		generation.endAt = now + inMs;
 		generation.outcome = outcome;
 		generation.failureReason = outcome === 'failed' ? (reason ?? 'Prompt processing failed') : null;
+		// The timeline moved: held long polls and pending callbacks look again.
+		for (const check of [...this.holds]) check();
+		this.armCallbacks(generation);
+	}
+
+	// ---- timers ----
+
+	/** Wakes `fn` after about `ms` (early by `timerSkewMs`). Callers re-read the clock: never trust the timer. */
+	private after(ms: number, fn: () => void): NodeJS.Timeout {
+		const timer = setTimeout(() => {
+			this.timers.delete(timer);
+			fn();
+		}, Math.max(1, ms - this.options.timerSkewMs));
+		this.timers.add(timer);
+		return timer;
+	}
+
+	private cancel(timer: NodeJS.Timeout | undefined): void {
+		if (!timer) return;
+		clearTimeout(timer);
+		this.timers.delete(timer);
 	}
 
 	// ---- HTTP ----
@@ -298,10 +417,11 @@ export class LumaEmulator {
 		const prefix = this.options.pathPrefix ?? '';
 		let pathname = url.pathname;
 		if (prefix) pathname = pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : pathname.startsWith('/assets/') ? pathname : '/unprefixed';
-		const endpoint = this.endpointOf(req.method ?? 'GET', pathname);
+		const { endpoint, api } = this.route(req.method ?? 'GET', pathname);
 		const entry: LoggedRequest = {
 			at: Date.now(),
 			endpoint,
+			api,
 			method: req.method ?? 'GET',
 			url: `${url.pathname}${url.search}`,
 			status: 0,
@@ -322,33 +442,45 @@ export class LumaEmulator {
 			}
 		}
 
+		// No such route (NestJS's words): clients tell this from an unknown generation by the message.
 		if (endpoint === 'other') return this.sendError(req, res, 404, `Cannot ${req.method} ${url.pathname}`);
 		if (endpoint === 'asset') return this.serveAsset(req, res, url, entry);
 
 		if (!this.authorized(req)) return this.sendError(req, res, 401, 'Unauthorized: missing or invalid API key');
 
-		const scripted = this.takeScripted(endpoint, entry.body);
-		if (scripted && !scripted.afterAccept) return this.sendFault(scripted.kind, req, res);
+		const routeApi = api!;
+		const scripted = this.takeScripted(endpoint, routeApi, entry.body);
+		if (scripted && !scripted.afterAccept) return this.sendFault(scripted.kind, req, res, routeApi);
 		if (!scripted && (endpoint !== 'create' || !this.options.faults.afterAccept)) {
 			if (this.injectFault(endpoint, req, res)) return;
 		}
-		if (endpoint === 'create') return this.create(req, res, entry.body, scripted);
-		if (endpoint === 'fetchOne') return this.fetchOne(req, res, url);
-		return this.fetchMany(req, res, url);
+		if (endpoint === 'create') return this.create(req, res, routeApi, entry.body, scripted);
+		if (endpoint === 'fetchOne') return this.fetchOne(req, res, url, routeApi, entry);
+		return this.fetchMany(req, res, url, entry);
 	}
 
-	private takeScripted(endpoint: Endpoint, body: unknown): ScriptedFault | undefined {
+	private takeScripted(endpoint: Endpoint, api: ApiName, body: unknown): ScriptedFault | undefined {
 		const queue = this.scripted.get(endpoint) ?? [];
 		const prompt = String((body as { prompt?: unknown } | undefined)?.prompt ?? '');
-		const index = queue.findIndex((fault) => fault.forPrompt === undefined || prompt.includes(fault.forPrompt));
+		const index = queue.findIndex(
+			(fault) => (fault.api === undefined || fault.api === api) && (fault.forPrompt === undefined || prompt.includes(fault.forPrompt)),
+		);
 		return index < 0 ? undefined : queue.splice(index, 1)[0];
 	}
 
-	private endpointOf(method: string, pathname: string): Endpoint | 'other' {
-		if (pathname === GENERATION_PATH) return method === 'POST' ? 'create' : method === 'GET' ? 'fetchOne' : 'other';
-		if (pathname === GENERATIONS_PATH && method === 'GET') return 'fetchMany';
-		if (pathname.startsWith('/assets/') && method === 'GET') return 'asset';
-		return 'other';
+	/** The endpoint and API of a request; the paths of an API this gateway does not serve do not exist. */
+	private route(method: string, pathname: string): { endpoint: Endpoint | 'other'; api?: ApiName } {
+		if (this.serves('luma')) {
+			if (pathname === GENERATION_PATH && method === 'POST') return { endpoint: 'create', api: 'luma' };
+			if (pathname === GENERATION_PATH && method === 'GET') return { endpoint: 'fetchOne', api: 'luma' };
+			if (pathname === GENERATIONS_PATH && method === 'GET') return { endpoint: 'fetchMany', api: 'luma' };
+		}
+		if (this.serves('unified') && pathname === UNIFIED_PATH) {
+			if (method === 'POST') return { endpoint: 'create', api: 'unified' };
+			if (method === 'GET') return { endpoint: 'fetchOne', api: 'unified' };
+		}
+		if (pathname.startsWith('/assets/') && method === 'GET') return { endpoint: 'asset' };
+		return { endpoint: 'other' };
 	}
 
 	private readBody(req: http.IncomingMessage): Promise<string> {
@@ -394,6 +526,12 @@ export class LumaEmulator {
 		);
 	}
 
+	/** A 429 with Retry-After, counted by reason. */
+	private sendTooMany(req: http.IncomingMessage, res: http.ServerResponse, reason: TooManyReason, message: string, waitMs: number): void {
+		this.tooManyRequests[reason]++;
+		this.sendError(req, res, 429, message, this.retryAfterHeader(waitMs));
+	}
+
 	private retryAfterHeader(ms: number): Record<string, string> {
 		if (this.options.faults.retryAfterForm === 'date') {
 			return { 'Retry-After': new Date(Date.now() + Math.max(ms, 1000)).toUTCString() };
@@ -414,7 +552,7 @@ export class LumaEmulator {
 			return true;
 		}
 		if (roll < (edge += faults.tooMany429 ?? 0)) {
-			this.sendError(req, res, 429, 'Too many requests', this.retryAfterHeader(faults.retryAfterMs ?? 1000));
+			this.sendTooMany(req, res, 'injected', 'Too many requests', faults.retryAfterMs ?? 1000);
 			return true;
 		}
 		if (roll < (edge += faults.reset ?? 0)) {
@@ -432,8 +570,15 @@ export class LumaEmulator {
 		return false;
 	}
 
-	/** Answers with one scripted fault. */
-	private sendFault(kind: FaultKind, req: http.IncomingMessage, res: http.ServerResponse, generation?: StoredGeneration): void {
+	/** Answers with one scripted fault, in the shape of `api` where it has one. */
+	private sendFault(
+		kind: FaultKind,
+		req: http.IncomingMessage,
+		res: http.ServerResponse,
+		api: ApiName | undefined,
+		generation?: StoredGeneration,
+	): void {
+		const stateKey = api === 'unified' ? 'status' : 'state';
 		switch (kind) {
 			case 'reset':
 				req.socket.destroy();
@@ -442,7 +587,7 @@ export class LumaEmulator {
 				return;
 			case 'malformed':
 				res.writeHead(200, { 'Content-Type': 'application/json' });
-				res.end('{"id": "broken", "state": ');
+				res.end(`{"id": "broken", "${stateKey}": `);
 				return;
 			case 'html':
 				res.writeHead(502, { 'Content-Type': 'text/html' });
@@ -453,23 +598,25 @@ export class LumaEmulator {
 				res.end();
 				return;
 			case 'no-id':
-				this.sendJson(res, 200, { state: 'queued', created_at: new Date().toISOString() });
+				this.sendJson(res, 200, { [stateKey]: 'queued', created_at: new Date().toISOString() });
 				return;
 			case 'unknown-state': {
-				const body = generation ? this.render(generation) : { id: randomUUID(), created_at: new Date().toISOString() };
-				this.sendJson(res, 200, { ...body, state: 'exploded' });
+				const body = generation ? this.render(generation, Date.now(), api) : { id: randomUUID(), created_at: new Date().toISOString() };
+				this.sendJson(res, 200, { ...body, [stateKey]: 'exploded' });
 				return;
 			}
 			case 'echo-auth':
 				this.sendError(req, res, 400, `Bad request with header ${req.headers.authorization ?? ''}`);
 				return;
 			case 'echo-auth-ok': {
-				const body = generation ? this.render(generation) : { id: randomUUID(), state: 'queued', created_at: new Date().toISOString() };
+				const body = generation
+					? this.render(generation, Date.now(), api)
+					: { id: randomUUID(), [stateKey]: 'queued', created_at: new Date().toISOString() };
 				this.sendJson(res, generation ? 201 : 200, { ...body, debug: { authorization: req.headers.authorization ?? '' } });
 				return;
 			}
 			case '429':
-				this.sendError(req, res, 429, 'Too many requests', this.retryAfterHeader(this.options.faults.retryAfterMs ?? 1000));
+				this.sendTooMany(req, res, 'injected', 'Too many requests', this.options.faults.retryAfterMs ?? 1000);
 				return;
 			default:
 				this.sendError(req, res, Number(kind), kind === '403' ? 'Insufficient credits' : `Injected ${kind}`);
@@ -478,49 +625,65 @@ export class LumaEmulator {
 
 	// ---- create ----
 
-	private create(req: http.IncomingMessage, res: http.ServerResponse, body: unknown, after?: ScriptedFault): void {
-		const problem = validateCreate(body);
+	private create(req: http.IncomingMessage, res: http.ServerResponse, api: ApiName, body: unknown, after?: ScriptedFault): void {
+		const problem = api === 'luma' ? validateCreate(body) : validateUnifiedCreate(body);
 		if (problem) return this.sendError(req, res, 400, problem);
-		const request = body as CreateBody;
+		const request = body as CreateBody | UnifiedCreateBody;
 
-		for (const frame of [request.keyframes?.frame0, request.keyframes?.frame1]) {
+		const keyframes = (request as { keyframes?: CreateBody['keyframes'] }).keyframes;
+		for (const frame of [keyframes?.frame0, keyframes?.frame1]) {
 			if (frame?.type !== 'generation') continue;
-			const source = this.generations.get(frame.id!);
+			const source = this.find(frame.id!, api);
 			if (!source) return this.sendError(req, res, 400, `Generation ${frame.id} not found`);
 			if (this.stateAt(source) !== 'completed') {
 				return this.sendError(req, res, 400, `Generation ${frame.id} is not completed: only completed generations can be extended`);
 			}
 		}
 
+		// The account's limits (section 5), shared by both APIs; a refused create is never billed.
 		const now = Date.now();
 		const limit = this.options.createLimit;
 		if (limit) {
 			this.acceptedCreateTimes = this.acceptedCreateTimes.filter((t) => t > now - limit.windowMs);
 			if (this.acceptedCreateTimes.length >= limit.count) {
 				const wait = this.acceptedCreateTimes[0] + limit.windowMs - now;
-				return this.sendError(req, res, 429, 'Rate limit exceeded: too many create requests', this.retryAfterHeader(wait));
+				return this.sendTooMany(req, res, 'createLimit', 'Rate limit exceeded: too many create requests', wait);
+			}
+		}
+		if (this.options.runningLimit !== undefined) {
+			const running = [...this.generations.values()].filter((g) => now < g.endAt);
+			if (running.length >= this.options.runningLimit) {
+				const wait = Math.min(...running.map((g) => g.endAt)) - now;
+				return this.sendTooMany(req, res, 'runningLimit', 'Too many running generations', wait);
 			}
 		}
 		if (this.options.credits !== undefined && this.acceptedCreates >= this.options.credits) {
 			return this.sendError(req, res, 403, 'Insufficient credits: top up your balance');
 		}
 
-		const generation = this.makeGeneration(request, now);
+		const generation = this.makeGeneration(api, request, now);
 		this.acceptedCreateTimes.push(now);
 		this.createsByPrompt.set(request.prompt, (this.createsByPrompt.get(request.prompt) ?? 0) + 1);
-		if (request.callback_url) this.scheduleCallbacks(generation);
+		const callbackUrl = (request as CreateBody).callback_url;
+		if (api === 'luma' && callbackUrl) this.planCallbacks(generation, callbackUrl);
 
-		if (after) return this.sendFault(after.kind, req, res, generation);
+		if (after) return this.sendFault(after.kind, req, res, api, generation);
 		if (this.options.faults.afterAccept && this.injectFault('create', req, res)) return;
-		this.sendJson(res, 201, this.render(generation));
+		this.sendJson(res, 201, this.render(generation, now, api));
 	}
 
-	private makeGeneration(request: CreateBody, now: number): StoredGeneration {
+	private makeGeneration(api: ApiName, request: CreateBody | UnifiedCreateBody, now: number): StoredGeneration {
 		const prompt = request.prompt;
 		const slow = prompt.includes('[slow]') ? 1000 : 1;
 		const marker = FAILURE_MARKERS.find(([mark]) => prompt.includes(mark));
-		const frames = [request.keyframes?.frame0, request.keyframes?.frame1].filter(Boolean) as Keyframe[];
-		const unreadable = frames.some((frame) => frame.type === 'image' && frame.url!.includes('unreadable'));
+		const keyframes = (request as { keyframes?: CreateBody['keyframes'] }).keyframes;
+		const frames = [keyframes?.frame0, keyframes?.frame1].filter(Boolean) as Keyframe[];
+		const urls = frames.filter((frame) => frame.type === 'image').map((frame) => frame.url!);
+		if (api === 'unified') {
+			const { image_url, last_image_url, video_url } = request as UnifiedCreateBody;
+			urls.push(...([image_url, last_image_url, video_url].filter(Boolean) as string[]));
+		}
+		const unreadable = urls.some((url) => url.includes('unreadable'));
 		const unlucky = this.options.failureRate > 0 && this.random() < this.options.failureRate;
 		const failureReason = marker
 			? marker[1]
@@ -531,6 +694,7 @@ export class LumaEmulator {
 					: null;
 		const generation: StoredGeneration = {
 			id: randomUUID(),
+			api,
 			request,
 			createdAt: now,
 			dreamingAt: now + this.options.queuedMs * slow,
@@ -538,57 +702,126 @@ export class LumaEmulator {
 			outcome: failureReason ? 'failed' : 'completed',
 			failureReason,
 			videoBytes: prompt.includes('[large]') ? this.options.largeVideoBytes : SAMPLE_MP4.length,
+			cost: api === 'unified' ? unifiedPrice(request as UnifiedCreateBody) : LUMA_PRICE,
 		};
 		this.generations.set(generation.id, generation);
 		return generation;
 	}
 
-	private scheduleCallbacks(generation: StoredGeneration): void {
-		const url = generation.request.callback_url!;
+	// ---- callbacks ----
+
+	private planCallbacks(generation: StoredGeneration, url: string): void {
 		const host = new URL(url).hostname;
 		if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) return; // never call out
-		const fire = (state: State) => {
-			const text = JSON.stringify(this.render(generation));
-			const req = http.request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
-				res.resume();
-				this.callbacks.push({ url, state, ok: (res.statusCode ?? 500) < 300 });
-			});
-			req.on('error', () => this.callbacks.push({ url, state, ok: false }));
-			req.end(text);
-		};
+		this.callbackPlans.set(generation.id, { url, announced: new Set(), chain: Promise.resolve() });
+		this.armCallbacks(generation);
+	}
+
+	/**
+	 * Posts every state the generation has really reached (by the clock) and not yet announced,
+	 * each rendered as that state, then sleeps until the next one. A timer that fires early only
+	 * finds nothing to post and sleeps again (issue 17).
+	 */
+	private armCallbacks(generation: StoredGeneration): void {
+		const plan = this.callbackPlans.get(generation.id);
+		if (!plan || !this.server) return;
+		this.cancel(plan.timer);
+		plan.timer = undefined;
+		const now = Date.now();
+		let next = Infinity;
 		for (const [state, at] of [
 			['dreaming', generation.dreamingAt],
 			[generation.outcome, generation.endAt],
 		] as Array<[State, number]>) {
-			const timer = setTimeout(() => {
-				this.timers.delete(timer);
-				fire(state);
-			}, Math.max(0, at - Date.now()));
-			this.timers.add(timer);
+			if (plan.announced.has(state)) continue;
+			if (at <= now) {
+				plan.announced.add(state);
+				this.postCallback(plan, state, JSON.stringify(this.renderState(generation, state, 'luma')));
+			} else {
+				next = Math.min(next, at);
+			}
 		}
+		if (next < Infinity) plan.timer = this.after(next - now, () => this.armCallbacks(generation));
+		else if (plan.announced.has(generation.outcome)) this.callbackPlans.delete(generation.id);
+	}
+
+	private postCallback(plan: CallbackPlan, state: State, text: string): void {
+		const { url } = plan;
+		plan.chain = plan.chain.then(
+			() =>
+				new Promise<void>((resolve) => {
+					const done = (ok: boolean) => {
+						this.callbacks.push({ url, state, ok });
+						resolve();
+					};
+					const req = http.request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+						res.resume();
+						done((res.statusCode ?? 500) < 300);
+					});
+					req.setTimeout(10_000, () => req.destroy());
+					req.on('error', () => done(false));
+					req.end(text);
+				}),
+		);
 	}
 
 	// ---- render ----
 
-	private externalId(generation: StoredGeneration): string {
-		return this.options.shape === 'suffixed-id' ? `${generation.id}:luma/${generation.request.model ?? 'ray-2'}` : generation.id;
+	/** The model's name in the seed's vocabulary (`ray-2`), whichever API made the generation. */
+	private lumaModel(generation: StoredGeneration): string {
+		return (generation.request.model ?? 'ray-2').replace(/^luma\//, '');
+	}
+
+	private externalId(generation: StoredGeneration, api: ApiName = generation.api): string {
+		return api === 'luma' && this.options.shape === 'suffixed-id' ? `${generation.id}:luma/${this.lumaModel(generation)}` : generation.id;
 	}
 
 	private lookupId(id: string): string {
 		return id.split(':')[0];
 	}
 
-	render(generation: StoredGeneration, now = Date.now()): Record<string, unknown> {
-		const state = this.stateAt(generation, now);
+	/** A generation as `api` knows it: one it created, or any with `crossApiIds`. */
+	private find(id: string, api: ApiName): StoredGeneration | undefined {
+		const generation = this.generations.get(this.lookupId(id));
+		return generation && (generation.api === api || this.options.crossApiIds) ? generation : undefined;
+	}
+
+	/** The generation as `api` (default: the one that made it) shows it at time `now`. */
+	render(generation: StoredGeneration, now = Date.now(), api: ApiName = generation.api): Record<string, unknown> {
+		return this.renderState(generation, this.stateAt(generation, now), api);
+	}
+
+	/** The generation in `state`, whatever the clock says (callbacks announce a state, not a time). */
+	renderState(generation: StoredGeneration, state: State, api: ApiName = generation.api): Record<string, unknown> {
+		return api === 'unified' ? this.renderUnified(generation, state) : this.renderLuma(generation, state);
+	}
+
+	/** Section 7.3's object. */
+	private renderUnified(generation: StoredGeneration, state: State): Record<string, unknown> {
+		const credits = this.options.unifiedCredits;
+		const reported = credits === 'always' || (credits === 'completed' && state === 'completed');
+		return {
+			id: generation.id,
+			status: UNIFIED_STATUS[state],
+			video: state === 'completed' ? { url: `${this.assetOrigin}/assets/${generation.id}.mp4` } : null,
+			error: state === 'failed' ? { name: 'GenerationError', message: generation.failureReason } : null,
+			meta: reported ? { usage: { credits_used: generation.cost } } : null,
+			model: `luma/${this.lumaModel(generation)}`,
+			created_at: new Date(generation.createdAt).toISOString(),
+		};
+	}
+
+	/** Section 4's object, in the shape the `shape` switch picks. */
+	private renderLuma(generation: StoredGeneration, state: State): Record<string, unknown> {
 		const done = state === 'completed';
 		const video = done ? `${this.assetOrigin}/assets/${generation.id}.mp4` : null;
 		const image = done ? `${this.assetOrigin}/assets/${generation.id}.jpg` : null;
 		const failureReason = state === 'failed' ? generation.failureReason : null;
 		const base = {
-			id: this.externalId(generation),
+			id: this.externalId(generation, 'luma'),
 			generation_type: 'video',
 			created_at: new Date(generation.createdAt).toISOString(),
-			model: generation.request.model ?? 'ray-2',
+			model: this.lumaModel(generation),
 			request: generation.request,
 		};
 		switch (this.options.shape) {
@@ -636,53 +869,73 @@ export class LumaEmulator {
 		return value as State;
 	}
 
-	/** Holds the answer until the generations reached `target` (or the hold ends), then sends it. */
+	/**
+	 * Holds the answer until the generations reached `target` (or the hold ends), then sends it.
+	 * The timer only wakes the check, which reads the clock: an early timer just sleeps again, and
+	 * a `finish()` that moves a timeline checks at once.
+	 */
 	private hold(
-		req: http.IncomingMessage,
 		res: http.ServerResponse,
+		entry: LoggedRequest,
 		generations: StoredGeneration[],
 		target: State | undefined,
 		mode: 'any' | 'all',
 		answer: () => unknown,
 	): void {
-		const now = Date.now();
-		let readyAt = now;
-		if (target) {
+		const readyAt = (): number => {
+			if (!target) return -Infinity;
 			const times = generations.map((g) => this.reachedAt(g, target));
-			readyAt = mode === 'any' ? Math.min(...times) : Math.max(...times);
-		}
-		if (readyAt <= now || this.random() < this.options.earlyReturnRate) {
-			this.sendJson(res, 200, answer());
-			return;
-		}
-		// Timers may fire a millisecond early: never answer before the state has really changed.
-		const answerAt = Math.min(readyAt, now + this.options.holdMs);
-		let timer: NodeJS.Timeout;
-		const arm = () => {
-			timer = setTimeout(() => {
-				this.timers.delete(timer);
-				if (Date.now() < answerAt) return arm();
-				this.sendJson(res, 200, answer());
-			}, Math.max(1, answerAt - Date.now()));
-			this.timers.add(timer);
+			return mode === 'any' ? Math.min(...times) : Math.max(...times);
 		};
-		arm();
+		const arrived = Date.now();
+		if (readyAt() <= arrived) {
+			entry.hold = 'at-once';
+			return this.sendJson(res, 200, answer());
+		}
+		if (this.random() < this.options.earlyReturnRate) {
+			entry.hold = 'early';
+			return this.sendJson(res, 200, answer());
+		}
+		const capAt = arrived + this.options.holdMs;
+		let timer: NodeJS.Timeout | undefined;
+		const check = (): void => {
+			this.cancel(timer);
+			const now = Date.now();
+			const ready = readyAt();
+			if (ready > now && capAt > now) {
+				timer = this.after(Math.min(ready, capAt) - now, check);
+				return;
+			}
+			this.holds.delete(check);
+			entry.hold = ready <= now ? 'reached' : 'capped';
+			this.sendJson(res, 200, answer());
+		};
+		this.holds.add(check);
 		res.on('close', () => {
-			clearTimeout(timer);
-			this.timers.delete(timer);
+			this.cancel(timer);
+			this.holds.delete(check);
 		});
+		check();
 	}
 
-	private fetchOne(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+	private fetchOne(req: http.IncomingMessage, res: http.ServerResponse, url: URL, api: ApiName, entry: LoggedRequest): void {
 		const id = url.searchParams.get('generation_id');
-		const generation = id ? this.generations.get(this.lookupId(id)) : undefined;
+		if (api === 'unified') {
+			// One id, answered at once: no long poll, any state/status parameter is ignored (section 7.2).
+			if (!id) return this.sendError(req, res, 400, 'Required at "generation_id"');
+			const generation = this.find(id, 'unified');
+			if (!generation) return this.sendError(req, res, 404, `Generation ${id} not found`);
+			entry.hold = 'at-once';
+			return this.sendJson(res, 200, this.render(generation, Date.now(), 'unified'));
+		}
+		const generation = id ? this.find(id, 'luma') : undefined;
 		if (!generation) return this.sendError(req, res, 404, `Generation ${id ?? ''} not found`);
 		const target = this.waitTarget(req, res, url, 'state');
 		if (target === false) return;
-		this.hold(req, res, [generation], target, 'all', () => this.render(generation));
+		this.hold(res, entry, [generation], target, 'all', () => this.render(generation, Date.now(), 'luma'));
 	}
 
-	private fetchMany(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+	private fetchMany(req: http.IncomingMessage, res: http.ServerResponse, url: URL, entry: LoggedRequest): void {
 		if (this.options.manyEndpoint === 'refused') return this.sendError(req, res, 404, `Cannot GET ${GENERATIONS_PATH}`);
 		const ids = [...url.searchParams.getAll('generation_ids[]'), ...url.searchParams.getAll('generation_ids')]
 			.flatMap((value) => value.split(','))
@@ -691,14 +944,14 @@ export class LumaEmulator {
 		if (ids.length === 0) return this.sendError(req, res, 400, 'Required at "generation_ids"');
 		const generations: StoredGeneration[] = [];
 		for (const id of ids) {
-			const generation = this.generations.get(this.lookupId(id));
+			const generation = this.find(id, 'luma');
 			if (!generation) return this.sendError(req, res, 404, `Generation ${id} not found`);
 			generations.push(generation);
 		}
 		const target = this.waitTarget(req, res, url, 'status');
 		if (target === false) return;
-		this.hold(req, res, generations, target, this.options.manyReturns, () => {
-			const list = generations.map((g) => this.render(g));
+		this.hold(res, entry, generations, target, this.options.manyReturns, () => {
+			const list = generations.map((g) => this.render(g, Date.now(), 'luma'));
 			return this.options.manyShape === 'object' ? { generations: list } : list;
 		});
 	}
@@ -712,7 +965,7 @@ export class LumaEmulator {
 			return this.sendError(req, res, 404, 'Asset not found');
 		}
 		const scripted = this.scripted.get('asset')?.shift();
-		if (scripted) return this.sendFault(scripted.kind, req, res);
+		if (scripted) return this.sendFault(scripted.kind, req, res, undefined);
 		if (this.injectFault('asset', req, res)) return;
 		entry.status = 200;
 		if (match![2] === 'jpg') {

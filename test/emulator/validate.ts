@@ -25,11 +25,11 @@ export interface CreateBody {
 	callback_url?: string;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isUri(value: unknown): boolean {
+export function isUri(value: unknown): boolean {
 	if (typeof value !== 'string') return false;
 	try {
 		const url = new URL(value);
@@ -39,7 +39,7 @@ function isUri(value: unknown): boolean {
 	}
 }
 
-function enumError(path: string, allowed: string[], value: unknown): string {
+export function enumError(path: string, allowed: string[], value: unknown): string {
 	return `Invalid enum value. Expected ${allowed.map((v) => `'${v}'`).join(' | ')}, received '${String(value)}' at "${path}"`;
 }
 
@@ -65,35 +65,42 @@ export function validateCreate(body: unknown): string | undefined {
 		return enumError('duration', DURATIONS, body.duration);
 	}
 	if (body.callback_url !== undefined && !isUri(body.callback_url)) return 'Invalid url at "callback_url"';
-	if (body.keyframes !== undefined) {
-		if (!isObject(body.keyframes)) return 'Expected object at "keyframes"';
-		const extra = Object.keys(body.keyframes).filter((key) => key !== 'frame0' && key !== 'frame1');
-		if (extra.length) return `Unrecognized key(s) in object: ${extra.map((k) => `'${k}'`).join(', ')} at "keyframes"`;
-		for (const name of ['frame0', 'frame1'] as const) {
-			const frame = body.keyframes[name];
-			if (frame === undefined) continue;
-			const path = `keyframes.${name}`;
-			if (!isObject(frame)) return `Expected object at "${path}"`;
-			if (frame.type === 'image') {
-				const keys = Object.keys(frame).filter((k) => k !== 'type' && k !== 'url');
-				if (keys.length) return `Unrecognized key(s) in object: '${keys[0]}' at "${path}"`;
-				if (!isUri(frame.url)) return `Invalid url at "${path}.url"`;
-			} else if (frame.type === 'generation') {
-				const keys = Object.keys(frame).filter((k) => k !== 'type' && k !== 'id');
-				if (keys.length) return `Unrecognized key(s) in object: '${keys[0]}' at "${path}"`;
-				if (typeof frame.id !== 'string' || !UUID.test(frame.id)) return `Invalid uuid at "${path}.id"`;
-			} else {
-				return `Invalid discriminator value. Expected 'image' | 'generation' at "${path}.type"`;
-			}
+	return validateKeyframes(body);
+}
+
+/**
+ * The `keyframes` field and the loop rule that goes with it (section 1; the unified API's
+ * ray-2 and ray-flash-2 take the same). Returns the first error, or undefined.
+ */
+export function validateKeyframes(body: Record<string, unknown>): string | undefined {
+	if (body.keyframes === undefined) return undefined;
+	if (!isObject(body.keyframes)) return 'Expected object at "keyframes"';
+	const extra = Object.keys(body.keyframes).filter((key) => key !== 'frame0' && key !== 'frame1');
+	if (extra.length) return `Unrecognized key(s) in object: ${extra.map((k) => `'${k}'`).join(', ')} at "keyframes"`;
+	for (const name of ['frame0', 'frame1'] as const) {
+		const frame = body.keyframes[name];
+		if (frame === undefined) continue;
+		const path = `keyframes.${name}`;
+		if (!isObject(frame)) return `Expected object at "${path}"`;
+		if (frame.type === 'image') {
+			const keys = Object.keys(frame).filter((k) => k !== 'type' && k !== 'url');
+			if (keys.length) return `Unrecognized key(s) in object: '${keys[0]}' at "${path}"`;
+			if (!isUri(frame.url)) return `Invalid url at "${path}.url"`;
+		} else if (frame.type === 'generation') {
+			const keys = Object.keys(frame).filter((k) => k !== 'type' && k !== 'id');
+			if (keys.length) return `Unrecognized key(s) in object: '${keys[0]}' at "${path}"`;
+			if (typeof frame.id !== 'string' || !UUID.test(frame.id)) return `Invalid uuid at "${path}.id"`;
+		} else {
+			return `Invalid discriminator value. Expected 'image' | 'generation' at "${path}.type"`;
 		}
-		const { frame0, frame1 } = body.keyframes as { frame0?: Keyframe; frame1?: Keyframe };
-		if (body.loop === true && frame1) {
-			return frame0?.type === 'generation' && frame1.type === 'generation'
-				? 'loop is not supported for interpolation'
-				: frame1.type === 'generation'
-					? 'loop is not supported for a reverse extend'
-					: 'loop is not supported with an end frame (frame1)';
-		}
+	}
+	const { frame0, frame1 } = body.keyframes as { frame0?: Keyframe; frame1?: Keyframe };
+	if (body.loop === true && frame1) {
+		return frame0?.type === 'generation' && frame1.type === 'generation'
+			? 'loop is not supported for interpolation'
+			: frame1.type === 'generation'
+				? 'loop is not supported for a reverse extend'
+				: 'loop is not supported with an end frame (frame1)';
 	}
 	return undefined;
 }
