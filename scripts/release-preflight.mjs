@@ -11,7 +11,7 @@
  * Exit code 0 when all pass, 1 otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,7 +36,8 @@ export function preflightProblems(tag, npmVersion) {
 	if (tag !== `v${version}`) {
 		problems.push(`the tag "${tag}" is not "v${version}" (package.json's version): bump package.json, or tag v${version}`);
 	}
-	const changelog = readFileSync(path.join(ROOT, 'CHANGELOG.md'), 'utf8');
+	const changelogPath = path.join(ROOT, 'CHANGELOG.md');
+	const changelog = existsSync(changelogPath) ? readFileSync(changelogPath, 'utf8') : '';
 	const heading = new RegExp(`^## \\[${version.replace(/\./g, '\\.')}\\]`, 'm');
 	if (!heading.test(changelog)) problems.push(`CHANGELOG.md has no "## [${version}]" section`);
 	if (npmVersion !== undefined && compareVersions(npmVersion, MIN_NPM) < 0) {
