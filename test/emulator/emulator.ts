@@ -239,7 +239,6 @@ export class LumaEmulator {
 
 	constructor(options: EmulatorOptions = {}) {
 		this.options = {
-			apis: options.apis ?? defaultApis(),
 			unifiedCredits: 'completed',
 			crossApiIds: false,
 			timerSkewMs: 0,
@@ -260,6 +259,7 @@ export class LumaEmulator {
 			failureRate: 0,
 			seed: 1,
 			...options,
+			apis: options.apis ?? defaultApis(),
 		};
 		if (!API_FLAVOURS.includes(this.options.apis)) throw new Error(`apis must be one of ${API_FLAVOURS.join(', ')}`);
 		this.random = mulberry32(this.options.seed);
