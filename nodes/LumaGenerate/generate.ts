@@ -14,7 +14,7 @@ import { SpendLedger } from './ledger';
 import type { CreateRequest } from './request';
 import { readCreateRequest } from './request';
 import { isToolRun } from '../shared/tool';
-import { errorItem, resultsFirst } from '../shared/errorItem';
+import { describedErrorItem, resultsFirst } from '../shared/errorItem';
 import { toolResult } from './tool';
 
 interface GenerateOptions {
@@ -121,7 +121,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			const plan = plans[itemIndex];
 			const input = items[itemIndex].json;
 			if (plan.kind === 'invalid') {
-				output.push(errorItem(this, input, plan.error, itemIndex));
+				output.push(describedErrorItem(this, input, plan.error, itemIndex));
 				continue;
 			}
 			if (plan.kind === 'alreadyCreated') {
@@ -132,7 +132,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			}
 			if (plan.kind === 'outcomeUnknown') {
 				const unknown = { itemIndex, entry: plan.entry };
-				if (this.continueOnFail()) output.push(errorItem(this, input, outcomeUnknownError(this, [unknown]), itemIndex));
+				if (this.continueOnFail()) output.push(describedErrorItem(this, input, outcomeUnknownError(this, [unknown]), itemIndex));
 				// Not a reason to hold back the items after it: reported once they are done.
 				else unknownFromEarlierTries.push(unknown);
 				continue;
@@ -156,7 +156,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 					logUnknown(this, itemIndex, run, (error as Error).message);
 				}
 				if (this.continueOnFail()) {
-					output.push(errorItem(this, input, error as Error, itemIndex));
+					output.push(describedErrorItem(this, input, error as Error, itemIndex));
 					continue;
 				}
 				throw withCreatedIds(error as Error, created);
@@ -181,7 +181,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 function dryRunOutput(ctx: IExecuteFunctions, items: INodeExecutionData[], requests: Array<CreateRequest | Error>): INodeExecutionData[] {
 	return requests.map((request, itemIndex) =>
 		request instanceof Error
-			? errorItem(ctx, items[itemIndex].json, request, itemIndex)
+			? describedErrorItem(ctx, items[itemIndex].json, request, itemIndex)
 			: {
 					json: { ...items[itemIndex].json, dryRun: true, mode: request.mode, request: request.body, tokenCost: TOKENS_PER_CREATE },
 					pairedItem: { item: itemIndex },

@@ -75,8 +75,8 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 			// go to Failed: with the error output n8n moves them from there (any output but the first
 			// keeps Retry On Fail from running a run that succeeded again).
 			const input = items[itemIndex].json;
-			const failure = typeof input.error === 'string' ? { message: input.error } : (error as Error);
-			outputs[OUTPUT.failed].push(errorItem(this, input, failure, itemIndex));
+			const reason = typeof input.error === 'string' ? input.error : (error as Error).message;
+			outputs[OUTPUT.failed].push(errorItem(this, input, reason, itemIndex));
 		}
 	}
 
@@ -99,7 +99,7 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 		const pairedItem = { item: plan.itemIndex };
 		if (outcome.kind === 'error') {
 			if (!this.continueOnFail()) throw outcome.error;
-			routed.push({ output: OUTPUT.failed, item: errorItem(this, input.json, outcome.error, plan.itemIndex, { id: plan.id }) });
+			routed.push({ output: OUTPUT.failed, item: errorItem(this, input.json, outcome.error.message, plan.itemIndex, { id: plan.id }) });
 			continue;
 		}
 		if (outcome.kind === 'timedOut') {
@@ -176,7 +176,7 @@ async function attachVideo(
 		if (usesErrorOutput(ctx)) {
 			// Not the video asked for: an error item, through Failed to n8n's error output.
 			routed.output = OUTPUT.failed;
-			routed.item = errorItem(ctx, routed.item.json, { message, description }, itemIndex);
+			routed.item = errorItem(ctx, routed.item.json, message, itemIndex);
 			return;
 		}
 		// Continue: on Completed with the video's fields, as before.
