@@ -1,65 +1,111 @@
-import type { N8nLine } from '../../e2e/lib/runtime';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { testCredential } from '../helpers/credential-test';
 import { TEST_KEY, useEmulator } from '../helpers/emulator';
 
-const env = useEmulator();
+const env = useEmulator({ apis: 'both' });
 
-// n8n 1.x reads the request's ignoreHttpStatusErrors as a boolean: every answer is a success there.
-describe.each<N8nLine>(['2x', '1x'])('the Apilaplas API credential test, as n8n %s runs it', (line) => {
-	test('succeeds with a valid key, and spends nothing', async () => {
-		expect(await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl }, line)).toEqual({
-			status: 'OK',
-			message: 'Connection successful!',
-		});
+/** A host that answers every path with 200 and a web page: a dashboard or docs address pasted by mistake. */
+async function webPageServer(): Promise<{ url: string; close: () => Promise<void> }> {
+	const server = http.createServer((_req, res) => {
+		res.writeHead(200, { 'Content-Type': 'text/html' });
+		res.end('<!doctype html><html><body><h1>Apilaplas dashboard</h1></body></html>');
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('the Apilaplas API credential test', () => {
+	test('a good key on a gateway with both APIs: OK, names both, spends nothing', async () => {
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
+		expect(result.status).toBe('OK');
+		expect(result.message).toMatch(/both Luma APIs/);
 		expect(env.emulator.count('create')).toBe(0);
-		expect(env.emulator.count('fetchOne')).toBeGreaterThanOrEqual(1);
 		expect(env.emulator.log.every((entry) => entry.method === 'GET')).toBe(true);
 	});
 
-	test('a key with spaces around it is trimmed', async () => {
-		expect((await testCredential({ apiKey: `  ${TEST_KEY}\n`, baseUrl: env.emulator.baseUrl }, line)).status).toBe('OK');
+	test.each([
+		['luma', /serves the Luma endpoint/],
+		['unified', /serves the unified video API/],
+	] as const)('a gateway that serves only the %s API: OK, and says which', async (apis, says) => {
+		env.emulator.configure({ apis });
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
+		expect(result).toEqual({ status: 'OK', message: expect.stringMatching(says) });
 	});
 
-	test('a base URL with a trailing slash still works', async () => {
-		expect((await testCredential({ apiKey: TEST_KEY, baseUrl: `${env.emulator.baseUrl}/` }, line)).status).toBe('OK');
+	test('the API named in the credential is the only one read; one the gateway lacks fails', async () => {
+		env.emulator.configure({ apis: 'luma' });
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl, api: 'unified' });
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/does not serve the unified video API.*Automatic/);
+		expect((await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl, api: 'luma' })).status).toBe('OK');
 	});
 
-	test('fails clearly with an invalid key', async () => {
-		expect(await testCredential({ apiKey: 'sk-wrong', baseUrl: env.emulator.baseUrl }, line)).toEqual({
-			status: 'Error',
-			message: 'The API key is missing or invalid (HTTP 401)',
-		});
+	test('a key with spaces around it is trimmed; a trailing slash on the Base URL is fine', async () => {
+		expect((await testCredential({ apiKey: `  ${TEST_KEY}\n`, baseUrl: `${env.emulator.baseUrl}/` })).status).toBe('OK');
 	});
 
-	test('fails clearly with a missing key', async () => {
-		expect(await testCredential({ apiKey: '', baseUrl: env.emulator.baseUrl }, line)).toEqual({
-			status: 'Error',
-			message: 'The API key is missing or invalid (HTTP 401)',
-		});
-		expect(env.emulator.count('create')).toBe(0);
+	test('a wrong key fails and says to check the key', async () => {
+		const result = await testCredential({ apiKey: 'sk-wrong-key-123', baseUrl: env.emulator.baseUrl });
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/API key was refused \(HTTP 401\).*Check the API Key/);
 	});
 
-	test('says when the account is out of credits', async () => {
-		env.emulator.failNext('fetchOne', '403');
-		expect(await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl }, line)).toEqual({
-			status: 'Error',
-			message: 'The API key was accepted but the account is out of credits (HTTP 403)',
-		});
+	test('an empty key fails before any request', async () => {
+		const result = await testCredential({ apiKey: '  ', baseUrl: env.emulator.baseUrl });
+		expect(result).toEqual({ status: 'Error', message: expect.stringMatching(/API Key is empty/) });
+		expect(env.emulator.log).toHaveLength(0);
 	});
 
-	test('says when the gateway is down', async () => {
-		env.emulator.failNext('fetchOne', '503');
-		expect(await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl }, line)).toEqual({
-			status: 'Error',
-			message: 'The service is unavailable (HTTP 503): try again later',
-		});
+	test('an account out of credits fails and says so', async () => {
+		env.emulator.failNext('fetchOne', '403', '403');
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/out of credits/);
 	});
-});
 
-test('on n8n 2.x the status decides, whatever the body (a proxy\'s HTML 502 page)', async () => {
-	env.emulator.failNext('fetchOne', 'html');
-	expect(await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl }, '2x')).toEqual({
-		status: 'Error',
-		message: 'The gateway could not reach the model (HTTP 502): try again later',
+	test('a gateway in trouble fails with "test again later", not OK', async () => {
+		env.emulator.failNext('fetchOne', '503', '503');
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/HTTP 503.*test again later/);
+	});
+
+	test('the API path repeated in the Base URL (…/v2) fails and says to drop it', async () => {
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: `${env.emulator.baseUrl}/v2` });
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/Neither of the gateway's Luma APIs answers.*ends in "\/v2".*should most likely be http:\/\/127\.0\.0\.1/);
+	});
+
+	test('a host that answers every path with a web page fails: not the API', async () => {
+		const page = await webPageServer();
+		try {
+			const result = await testCredential({ apiKey: TEST_KEY, baseUrl: page.url });
+			expect(result.status).toBe('Error');
+			expect(result.message).toMatch(/is not the Apilaplas API: it answered with a web page \(HTML\)/);
+		} finally {
+			await page.close();
+		}
+	});
+
+	test('nothing listening at the Base URL fails and says to check it', async () => {
+		const page = await webPageServer();
+		await page.close();
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: page.url });
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/No answer from .*nothing answers at that address/i);
+	});
+
+	test('a Base URL without a scheme fails with how to write it', async () => {
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: 'api.apilaplas.com' });
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/https:\/\/api\.apilaplas\.com/);
+	});
+
+	test('a server that echoes the key never puts it in the verdict', async () => {
+		env.emulator.failNext('fetchOne', 'echo-auth', 'echo-auth');
+		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
+		expect(JSON.stringify(result)).not.toContain(TEST_KEY);
 	});
 });

@@ -1,81 +1,32 @@
 /**
- * Runs the credential's declarative test the way n8n's credentials tester does (the same code in
- * 1.123 and 2.41): its request through n8n-core's RoutingNode (with the credential's own
- * authentication), `responseCode` rules on an HTTP error, `responseSuccessBody` rules on a success.
- * As n8n 1.x, the request's `ignoreHttpStatusErrors` is read as a boolean, the only form 1.x knows
- * (n8n-core 1.x: `if (ignoreHttpStatusErrors) validateStatus = () => true`).
- * The e2e suite runs the real tester in real n8n of both lines.
+ * Runs the credential's test the way n8n's credentials tester does: the nodes' `testedBy`
+ * method, called with n8n-core's own CredentialTestContext (its real legacy `request` helper).
+ * The e2e suite runs the real tester behind POST /rest/credentials/test in n8n 1.x and 2.x.
  */
-import { ExecuteContext, RoutingNode } from 'n8n-core';
-import type { ICredentialDataDecryptedObject, ICredentialTestRequest, INode, INodeType, IRunExecutionData, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
-import { NodeHelpers, Workflow } from 'n8n-workflow';
+import { CredentialTestContext } from 'n8n-core';
+import type { ICredentialDataDecryptedObject, ICredentialTestFunction, ICredentialTestFunctions, INodeCredentialTestResult, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
 
-import { ApilaplasApi } from '../../credentials/ApilaplasApi.credentials';
-import type { N8nLine } from '../../e2e/lib/runtime';
-import { prepareEngine, TestCredentialsHelper } from './engine';
+import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
+import { LumaWait } from '../../nodes/LumaWait/LumaWait.node';
+import { prepareEngine } from './engine';
 
-export async function testCredential(data: ICredentialDataDecryptedObject, line: N8nLine = '2x'): Promise<{ status: 'OK' | 'Error'; message: string }> {
-	await prepareEngine();
-	const { request: asWritten, rules = [] } = new ApilaplasApi().test;
-	const request: ICredentialTestRequest['request'] =
-		line === '1x' ? { ...asWritten, ignoreHttpStatusErrors: Boolean(asWritten.ignoreHttpStatusErrors) } : asWritten;
-	const nodeType: INodeType = {
-		description: {
-			displayName: 'Temp',
-			name: 'temp',
-			group: ['transform'],
-			version: 1,
-			description: '',
-			defaults: {},
-			inputs: ['main'],
-			outputs: ['main'],
-			credentials: [{ name: 'apilaplasApi', required: true }],
-			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request } }],
-		},
-	};
-	const node: INode = {
-		id: 'temp',
-		name: 'Temp-Node',
-		type: 'temp',
-		typeVersion: 1,
-		position: [0, 0],
-		parameters: {},
-		credentials: { apilaplasApi: { id: 'c', name: 'c' } },
-	};
-	const workflow = new Workflow({
-		nodes: [node],
-		connections: {},
-		active: false,
-		nodeTypes: {
-			getByName: () => nodeType,
-			getByNameAndVersion: () => NodeHelpers.getVersionedNodeType(nodeType, 1),
-			getKnownTypes: () => ({}),
-		},
+/** The test both nodes name in `testedBy`: they must agree, n8n may pick either. */
+function credentialTest() {
+	const names = [new LumaGenerate(), new LumaWait()].map((node) => {
+		const credential = node.description.credentials?.find((entry) => entry.name === 'apilaplasApi');
+		const name = credential?.testedBy;
+		if (typeof name !== 'string') throw new Error(`${node.description.name} does not name a credential test`);
+		const tests = node.methods?.credentialTest as Record<string, ICredentialTestFunction> | undefined;
+		const method = tests?.[name];
+		if (!method) throw new Error(`${node.description.name} has no credentialTest method ${name}`);
+		return method;
 	});
-	const additionalData = {
-		credentialsHelper: new TestCredentialsHelper({ apilaplasApi: data }),
-		variables: {},
-	} as unknown as IWorkflowExecuteAdditionalData;
-	const runExecutionData = { resultData: { runData: {} } } as unknown as IRunExecutionData;
-	const context = new ExecuteContext(workflow, node, additionalData, 'internal', runExecutionData, 0, [], { main: [[{ json: {} }]] }, { node, data: {}, source: null }, []);
-	const routingNode = new RoutingNode(context, nodeType, { id: 'c', name: 'c', type: 'apilaplasApi', data });
-	let response: Awaited<ReturnType<RoutingNode['runNode']>>;
-	try {
-		response = await routingNode.runNode();
-	} catch (error) {
-		const answer = (error as { cause?: { response?: { status: number; statusText?: string } } }).cause?.response;
-		if (answer) {
-			const rule = rules.find((r) => r.type === 'responseCode' && r.properties.value === answer.status);
-			if (rule) return { status: 'Error', message: rule.properties.message };
-			return { status: 'Error', message: answer.statusText || `Received HTTP status code: ${answer.status}` };
-		}
-		return { status: 'Error', message: (error as Error).message };
-	}
-	const body = response?.[0]?.[0]?.json as Record<string, unknown> | undefined;
-	for (const rule of rules) {
-		if (rule.type === 'responseSuccessBody' && body?.[rule.properties.key] === rule.properties.value) {
-			return { status: 'Error', message: rule.properties.message };
-		}
-	}
-	return { status: 'OK', message: 'Connection successful!' };
+	if (names[0] !== names[1]) throw new Error('the two nodes offer different credential tests');
+	return names[0];
+}
+
+export async function testCredential(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
+	await prepareEngine();
+	const context = new CredentialTestContext({} as IWorkflowExecuteAdditionalData) as unknown as ICredentialTestFunctions;
+	return await credentialTest().call(context, { id: 'c', name: 'c', type: 'apilaplasApi', data });
 }
