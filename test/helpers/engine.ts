@@ -75,6 +75,38 @@ class RepeatNode implements INodeType {
 
 export const REPEAT_TYPE = 'test.repeat';
 
+/**
+ * Sets one field on each item from its `value` parameter, as n8n's Edit Fields (Set) node does,
+ * e.g. `={{ $('Items').item.json.sku }}`: which earlier item n8n resolves for each item.
+ */
+class SetFieldNode implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Set Field',
+		name: 'setField',
+		group: ['transform'],
+		version: 1,
+		description: 'Test Set',
+		defaults: { name: 'Set Field' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [
+			{ displayName: 'Field', name: 'field', type: 'string', default: 'value' },
+			{ displayName: 'Value', name: 'value', type: 'string', default: '' },
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [
+			this.getInputData().map((item, itemIndex) => ({
+				json: { ...item.json, [this.getNodeParameter('field', itemIndex) as string]: this.getNodeParameter('value', itemIndex) },
+				pairedItem: { item: itemIndex },
+			})),
+		];
+	}
+}
+
+export const SET_FIELD_TYPE = 'test.setField';
+
 const credentialTypes = { apilaplasApi: new ApilaplasApi() };
 
 /**
@@ -95,6 +127,7 @@ const nodeTypeMap: Record<string, INodeType> = {
 	[GENERATE_TOOL_TYPE]: toolVariant(new LumaGenerate()),
 	[TRIGGER_TYPE]: new ItemsTrigger(),
 	[REPEAT_TYPE]: new RepeatNode(),
+	[SET_FIELD_TYPE]: new SetFieldNode(),
 };
 
 export const nodeTypes: INodeTypes = {
