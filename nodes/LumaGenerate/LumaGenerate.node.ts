@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { testApilaplasApi } from '../shared/credentialTest';
-import { generateProperties } from './description';
+import { generateProperties, MODE_NAMES } from './description';
 import { generate } from './generate';
 
 export class LumaGenerate implements INodeType {
@@ -11,8 +11,10 @@ export class LumaGenerate implements INodeType {
 		name: 'lumaGenerate',
 		icon: { light: 'file:luma.svg', dark: 'file:luma.dark.svg' },
 		group: ['transform'],
-		version: 1,
-		subtitle: '={{ {"textToVideo":"Text to Video","imageToVideo":"Image to Video","extend":"Extend","reverseExtend":"Reverse Extend","interpolate":"Interpolate"}[$parameter["mode"]] }}',
+		// Version 1 is kept as released, so saved workflows send the same requests; 2 adds Ray 3.2.
+		version: [1, 2],
+		defaultVersion: 2,
+		subtitle: `={{ ${JSON.stringify(MODE_NAMES)}[$parameter["mode"]] }}`,
 		description: 'Create AI videos with Luma Dream Machine through the Apilaplas gateway',
 		defaults: { name: 'Luma Generate' },
 		usableAsTool: true,

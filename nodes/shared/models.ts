@@ -77,7 +77,48 @@ export const MODELS: Record<ModelId, ModelRules> = {
 	},
 };
 
-/** HDR is made only as a 5-second clip at one of these resolutions. */
+/** The models offered for new work: every model but the retired ones. */
+export const OFFERED_MODELS: readonly ModelId[] = MODEL_IDS.filter((id) => MODELS[id].replacedBy === undefined);
+
+/** What Luma Generate (version 2) makes: its Mode values. */
+export const VIDEO_MODES = ['textToVideo', 'imageToVideo', 'extend', 'reverseExtend', 'interpolate', 'editVideo', 'reframeVideo'] as const;
+export type VideoMode = (typeof VIDEO_MODES)[number];
+
+export interface ModeRules {
+	/** The name people read, e.g. "Edit Video". */
+	label: string;
+	/** The offered models that make it; the first is the default. */
+	models: readonly ModelId[];
+	/**
+	 * Whether the video may loop: only a new video (not an edit or a reframe), never one that
+	 * leads into a set frame (reverse extend, interpolate). An end image rules it out in any mode.
+	 */
+	loop: boolean;
+	/** Ray 3.2's `type` for a change to a source video (`video_url`); unset for a new video. */
+	type?: 'video_edit' | 'video_reframe';
+}
+
+/** Offered models that have `feature` (keyframes of earlier generations, or Ray 3.2's features). */
+function modelsWith(feature?: 'generationFrames' | 'ray3Features'): ModelId[] {
+	return OFFERED_MODELS.filter((id) => feature === undefined || MODELS[id][feature]);
+}
+
+export const MODE_RULES: Record<VideoMode, ModeRules> = {
+	textToVideo: { label: 'Text to Video', models: modelsWith(), loop: true },
+	imageToVideo: { label: 'Image to Video', models: modelsWith(), loop: true },
+	extend: { label: 'Extend', models: modelsWith('generationFrames'), loop: true },
+	reverseExtend: { label: 'Reverse Extend', models: modelsWith('generationFrames'), loop: false },
+	interpolate: { label: 'Interpolate', models: modelsWith('generationFrames'), loop: false },
+	editVideo: { label: 'Edit Video', models: modelsWith('ray3Features'), loop: false, type: 'video_edit' },
+	reframeVideo: { label: 'Reframe Video', models: modelsWith('ray3Features'), loop: false, type: 'video_reframe' },
+};
+
+/** Whether a model can be sent a `callback_url`: only the Luma endpoint takes one (API.md 7.1). */
+export function takesCallback(model: ModelId): boolean {
+	return MODELS[model].apis.includes('luma');
+}
+
+/** HDR is made only as a 5-second clip at one of these resolutions (and EXR export only with HDR). */
 export const HDR_RESOLUTIONS = ['720p', '1080p'] as const;
 export const HDR_DURATION = '5s';
 
