@@ -13,7 +13,7 @@ import { MAX_WAIT_LIMIT_SECONDS, WAIT_TARGETS } from './description';
 import type { WaitOutcome } from './poll';
 import { GenerationPoller } from './poll';
 import { isToolRun } from '../shared/tool';
-import { errorItem, usesErrorOutput } from '../shared/errorItem';
+import { errorItem, inInputOrder, usesErrorOutput } from '../shared/errorItem';
 import { toolOutput } from './tool';
 
 export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
@@ -137,6 +137,8 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	await runLimited(downloads, DOWNLOAD_CONCURRENCY);
 
 	for (const { output, item } of routed) outputs[output].push(item);
+	// n8n moves error items to its error output in the order they sit on Failed: input order.
+	if (usesErrorOutput(this)) outputs[OUTPUT.failed] = inInputOrder(outputs[OUTPUT.failed]);
 	// An agent reads only the first output: as a tool, every outcome goes there.
 	return isToolRun(this) ? toolOutput(outputs) : outputs;
 }

@@ -77,3 +77,9 @@ export function describedErrorItem(
 ): INodeExecutionData {
 	return errorItem(ctx, input, error.message, itemIndex, error.description ? { description: error.description } : {});
 }
+
+/** The items in the order of the input items they are paired to (a stable sort). */
+export function inInputOrder(items: INodeExecutionData[]): INodeExecutionData[] {
+	const inputIndex = (item: INodeExecutionData) => (item.pairedItem as { item: number }).item;
+	return [...items].sort((a, b) => inputIndex(a) - inputIndex(b));
+}

@@ -269,6 +269,14 @@ describe('Luma Wait', () => {
 		]);
 	});
 
+	test('Continue (using error output): the error output is in input order, whatever the kind of error', async () => {
+		const [a, b, c] = waitInputs();
+		const result = await wait('continueErrorOutput', [c, a, b]);
+		expectBranch(result, 'completed', ['A']);
+		expectBranch(result, 'error', ['C', 'B']);
+		expect(result.outputs('Node')[3].map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 2 }]);
+	});
+
 	test('Continue (using error output): an error item from Luma Generate keeps its reason on Luma Wait\'s error output', async () => {
 		const result = await wait('continueErrorOutput', [{ sku: 'B', prompt: '', error: 'Prompt is empty [item 1]' }]);
 		expect(result.outputs('Node')[3]).toEqual([{ json: { sku: 'B', prompt: '', error: 'Prompt is empty [item 1]' }, pairedItem: { item: 0 } }]);
