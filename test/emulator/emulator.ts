@@ -345,6 +345,11 @@ export class LumaEmulator {
 		return this.log.filter((entry) => entry.endpoint === endpoint && filter(entry)).length;
 	}
 
+	/** Long polls being held right now (tests wait for a request to be held before moving a timeline). */
+	get holding(): number {
+		return this.holds.size;
+	}
+
 	/** Creates the server accepted (and billed), both APIs. */
 	get acceptedCreates(): number {
 		let total = 0;
@@ -387,7 +392,20 @@ export class LumaEmulator {
 		generation.endAt = now + inMs;
 		generation.outcome = outcome;
 		generation.failureReason = outcome === 'failed' ? (reason ?? 'Prompt processing failed') : null;
-		// The timeline moved: held long polls and pending callbacks look again.
+		this.timelineMoved(generation);
+	}
+
+	/** Starts a generation dreaming from now (tests use it to see the in-between state on cue); its end is kept. */
+	startDreaming(id: string, inMs = 0): void {
+		const generation = this.generations.get(this.lookupId(id));
+		if (!generation) throw new Error(`unknown generation ${id}`);
+		generation.dreamingAt = Date.now() + inMs;
+		generation.endAt = Math.max(generation.endAt, generation.dreamingAt);
+		this.timelineMoved(generation);
+	}
+
+	/** Held long polls and pending callbacks look again at once. */
+	private timelineMoved(generation: StoredGeneration): void {
 		for (const check of [...this.holds]) check();
 		this.armCallbacks(generation);
 	}
