@@ -1,10 +1,23 @@
-import type { EmulatorOptions } from '../emulator/emulator';
-import { LumaEmulator } from '../emulator/emulator';
+import type { ApiName, EmulatorOptions } from '../emulator/emulator';
+import { defaultApis, LumaEmulator } from '../emulator/emulator';
 import { scaleTiming } from '../../nodes/shared/timing';
 
 export const TEST_KEY = 'sk-test-7f3a9c1e5b2d4a6f8e0c';
 
-/** An emulator per test, on a fast clock; the nodes' own delays are scaled to match. */
+/**
+ * Whether the emulators of this run serve `api` by default: `LUMA_EMULATOR_APIS=unified npx jest ...`
+ * runs every suite against a gateway with only the unified API (unset: both). A test that needs one
+ * API can skip itself: `(emulatorServes('luma') ? test : test.skip)(...)`, or pass `apis` itself.
+ */
+export function emulatorServes(api: ApiName): boolean {
+	const apis = defaultApis();
+	return apis === 'both' || apis === api;
+}
+
+/**
+ * An emulator per test, on a fast clock; the nodes' own delays are scaled to match. The APIs it
+ * serves come from `options.apis`, else from LUMA_EMULATOR_APIS, else both.
+ */
 export function useEmulator(options: EmulatorOptions = {}, timeScale = 0.01) {
 	const state: { emulator: LumaEmulator; credentials: { apiKey: string; baseUrl: string } } = {} as never;
 	beforeEach(async () => {
