@@ -8,7 +8,7 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import type { ModelId, VideoMode } from '../shared/models';
-import { MODELS } from '../shared/models';
+import { MODE_RULES, MODELS, VIDEO_MODES } from '../shared/models';
 import { canvasAndTool, fromModel, toolDescriptionProperty } from '../shared/tool';
 import { TOOL_DESCRIPTION } from './tool';
 
@@ -74,9 +74,7 @@ const MODE_OPTIONS: Record<VideoMode, INodePropertyOptions> = {
 };
 
 /** How the node's subtitle names each mode. */
-export const MODE_NAMES: Record<VideoMode, string> = Object.fromEntries(
-	Object.entries(MODE_OPTIONS).map(([mode, option]) => [mode, option.name]),
-) as Record<VideoMode, string>;
+export const MODE_NAMES = Object.fromEntries(VIDEO_MODES.map((mode) => [mode, MODE_RULES[mode].label])) as Record<VideoMode, string>;
 
 const modeOptions = (...modes: VideoMode[]) => modes.map((mode) => MODE_OPTIONS[mode]);
 

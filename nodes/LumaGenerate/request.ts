@@ -8,7 +8,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import type { Keyframe, ModelId, VideoMode, VideoRequest } from '../shared/models';
 import { HDR_DURATION, HDR_RESOLUTIONS, MODE_RULES, MODEL_IDS, MODELS, OFFERED_MODELS, takesCallback, VIDEO_MODES } from '../shared/models';
 import { InputChecker } from '../shared/validation';
-import { ASPECT_RATIOS, DURATIONS, LOOP_MODES, MODE_NAMES, MODEL_VALUES, MODES, RESOLUTIONS } from './description';
+import { ASPECT_RATIOS, DURATIONS, LOOP_MODES, MODEL_VALUES, MODES, RESOLUTIONS } from './description';
 
 export interface CreateRequest {
 	mode: VideoMode;
@@ -145,6 +145,7 @@ function modelValue(
 ): string {
 	const allowed = MODELS[model][key];
 	if (typeof value === 'string' && allowed.includes(value)) return value;
+	if (unset(value)) return check.fail(field, 'is empty', `Set ${field} to one of: ${allowed.join(', ')}.`);
 	const elsewhere = typeof value === 'string' && OFFERED_MODELS.some((id) => MODELS[id][key].includes(value));
 	if (!elsewhere) return check.oneOf(field, value, allowed);
 	const { label } = MODELS[model];
@@ -293,5 +294,5 @@ function readVersion2(check: InputChecker, param: Param): CreateRequest {
 
 /** The modes in which `model` can loop, as the node names them. */
 function loopModes(model: ModelId): string[] {
-	return VIDEO_MODES.filter((mode) => MODE_RULES[mode].loop && MODE_RULES[mode].models.includes(model)).map((mode) => MODE_NAMES[mode]);
+	return VIDEO_MODES.filter((mode) => MODE_RULES[mode].loop && MODE_RULES[mode].models.includes(model)).map((mode) => MODE_RULES[mode].label);
 }

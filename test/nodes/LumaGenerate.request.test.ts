@@ -392,6 +392,7 @@ describe('version 2 refuses every combination the schema forbids: item, field an
 		['a model that does not exist', { ...t2v, model: expr('ray-3') }, 'Model "ray-3" is not a valid value [item 2]', /^Use one of: ray-2, ray-flash-2, ray-3.2\.$/],
 		['a model in the wrong case', { ...t2v, model: expr('Ray-3.2') }, 'Model "Ray-3.2" is not a valid value [item 2]', /^Did you mean "ray-3.2"\?/],
 		['a callback URL with Ray 3.2', { ...t2v, model: expr('ray-3.2'), callbackUrl: 'https://example.com/hook' }, 'Callback URL cannot be used with Ray 3.2 [item 2]', /unified video API, which sends no callbacks: clear Callback URL/],
+		['an aspect ratio mapped from an empty field', { ...r3, aspectRatio: expr('') }, 'Aspect Ratio is empty [item 2]', /^Set Aspect Ratio to one of: 16:9, 1:1, 9:16, 4:3, 3:4, 21:9\.$/],
 		['HDR given as text', { ...r3, hdr: expr('yes') }, 'HDR must be true or false [item 2]', /Turn HDR on or off/],
 		['a mode version 2 does not have', { mode: 'videoToVideo', prompt: PROMPT }, 'Mode "videoToVideo" is not a valid value [item 2]', /editVideo/],
 		['a short prompt', { ...r3, prompt: 'hi' }, 'Prompt is too short (2 characters) [item 2]', /3 to 5,000 characters/],
@@ -459,6 +460,13 @@ describe('version 2 offers only what each model can do', () => {
 	test('EXR Export is shown once HDR is on', () => {
 		expect(v2({ model: 'ray-3.2' })('exrExport')).toHaveLength(0);
 		expect(v2({ model: 'ray-3.2', hdr: true })('exrExport')).toHaveLength(1);
+	});
+
+	test('the Mode list names each mode as errors do', () => {
+		const modes = current.properties.find((property) => property.name === 'mode' && property.displayOptions?.show?.['@version']?.includes(2));
+		expect((modes?.options as Array<{ name: string; value: VideoMode }>).map(({ name, value }) => [value, name])).toEqual(
+			[...VIDEO_MODES].sort().map((mode) => [mode, MODE_RULES[mode].label]),
+		);
 	});
 
 	test('the subtitle names every mode', () => {
