@@ -98,7 +98,10 @@ export interface EmulatorOptions {
 	unifiedCredits?: 'completed' | 'always' | 'never';
 	/** A generation answers on the API that did not create it too (default: 404 there, as unknown). */
 	crossApiIds?: boolean;
-	/** Generations not yet completed or failed allowed at once; a create beyond gets 429 (section 5). */
+	/**
+	 * Generations not yet completed or failed allowed at once (seeded ones count: they are the
+	 * account's too); a create beyond gets 429 "Too many running generations" (section 5).
+	 */
 	runningLimit?: number;
 	/** The emulator's own timers fire this much early (a loaded machine made certain); no answer may change. */
 	timerSkewMs?: number;
