@@ -8,7 +8,9 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { Generation } from '../shared/generation';
 import { pause, timing } from '../shared/timing';
-import { certainlyNotCreated, createGeneration, TOKENS_PER_CREATE } from '../shared/transport';
+import type { ApiName } from '../shared/models';
+import { LIST_PRICE_TOKENS } from '../shared/models';
+import { certainlyNotCreated, createGeneration } from '../shared/transport';
 import type { LedgerEntry } from './ledger';
 import { SpendLedger } from './ledger';
 import type { CreateRequest } from './request';
@@ -37,7 +39,7 @@ interface Created {
 }
 
 function tokens(count: number): string {
-	return (count * TOKENS_PER_CREATE).toLocaleString('en-US');
+	return (count * LIST_PRICE_TOKENS).toLocaleString('en-US');
 }
 
 function plural(count: number, word: string): string {
@@ -49,16 +51,26 @@ function runIndexOf(ctx: IExecuteFunctions): number {
 	return ctx.getWorkflowDataProxy(0).$runIndex;
 }
 
-/** The output fields of a created generation, as kept in the ledger. */
-function createdFields(generation: Generation, request: CreateRequest): IDataObject & { id: string } {
+/**
+ * The output fields of a created generation, as kept in the ledger: its id, the API that made
+ * it (Luma Wait asks there), and its cost: what the server reported, else the list price.
+ */
+function createdFields(generation: Generation, request: CreateRequest, api: ApiName): IDataObject & { id: string } {
 	return {
 		id: generation.id,
 		state: generation.state,
 		createdAt: generation.createdAt,
 		model: generation.model ?? (request.body.model as string),
 		mode: request.mode,
+		api,
+		...costFields(generation.creditsUsed),
 		generation: generation.raw,
 	};
+}
+
+/** `tokenCost` as the server reported it; the list price, marked as such, when it did not. */
+export function costFields(creditsUsed: number | null): IDataObject {
+	return creditsUsed === null ? { tokenCost: LIST_PRICE_TOKENS, tokenCostIsListPrice: true } : { tokenCost: creditsUsed };
 }
 
 export async function generate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -127,7 +139,8 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			if (plan.kind === 'alreadyCreated') {
 				const fields = plan.entry.created!;
 				created.push({ itemIndex, id: fields.id });
-				emit(itemIndex, { ...fields, request: plan.entry.body, tokenCost: TOKENS_PER_CREATE, reusedFromEarlierTry: true });
+				// Entries saved before the API and cost fields existed were all on the list price.
+				emit(itemIndex, { tokenCost: LIST_PRICE_TOKENS, tokenCostIsListPrice: true, ...fields, request: plan.entry.body, reusedFromEarlierTry: true });
 				continue;
 			}
 			if (plan.kind === 'outcomeUnknown') {
@@ -143,12 +156,12 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 			lastSentAt = Date.now();
 			ledger.markSent(plan.entry);
 			try {
-				const generation = await createGeneration(this, plan.request.body, itemIndex);
-				const fields = createdFields(generation, plan.request);
+				const { generation, api } = await createGeneration(this, plan.request.body, itemIndex);
+				const fields = createdFields(generation, plan.request, api);
 				ledger.markCreated(plan.entry, fields);
 				created.push({ itemIndex, id: generation.id });
-				logCreate(this, itemIndex, generation.id, run);
-				emit(itemIndex, { ...fields, request: plan.request.body, tokenCost: TOKENS_PER_CREATE });
+				logCreate(this, itemIndex, generation.id, run, api);
+				emit(itemIndex, { ...fields, request: plan.request.body });
 			} catch (error) {
 				if (certainlyNotCreated(error)) ledger.release(plan.entry);
 				else {
@@ -183,7 +196,7 @@ function dryRunOutput(ctx: IExecuteFunctions, items: INodeExecutionData[], reque
 		request instanceof Error
 			? describedErrorItem(ctx, items[itemIndex].json, request, itemIndex)
 			: {
-					json: { ...items[itemIndex].json, dryRun: true, mode: request.mode, request: request.body, tokenCost: TOKENS_PER_CREATE },
+					json: { ...items[itemIndex].json, dryRun: true, mode: request.mode, request: request.body, tokenCost: LIST_PRICE_TOKENS, tokenCostIsListPrice: true },
 					pairedItem: { item: itemIndex },
 				},
 	);
@@ -224,12 +237,12 @@ function outcomeUnknownError(ctx: IExecuteFunctions, unknown: Array<{ itemIndex:
  * One info line per paid create, with the execution id: n8n saves nothing of a node that was
  * running when the process died, so after a crash these lines are where the ids are.
  */
-function logCreate(ctx: IExecuteFunctions, itemIndex: number, id: string, run: number): void {
+function logCreate(ctx: IExecuteFunctions, itemIndex: number, id: string, run: number, api: ApiName): void {
 	const executionId = ctx.getExecutionId();
 	const nodeName = ctx.getNode().name;
 	ctx.logger.info(
-		`Luma Generate: created generation ${id} for item ${itemIndex} (execution ${executionId}, node "${nodeName}", run ${run})`,
-		{ executionId, nodeName, itemIndex, runIndex: run, generationId: id },
+		`Luma Generate: created generation ${id} for item ${itemIndex} (execution ${executionId}, node "${nodeName}", run ${run}, api ${api})`,
+		{ executionId, nodeName, itemIndex, runIndex: run, generationId: id, api },
 	);
 }
 

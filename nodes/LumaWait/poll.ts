@@ -87,19 +87,11 @@ export class GenerationPoller {
 	async waitFor(ids: string[], hints: Map<string, unknown> = new Map()): Promise<Map<string, WaitOutcome>> {
 		const onLuma: string[] = [];
 		await Promise.all(
-			ids.map((id) =>
-				this.singles.use(async () => {
-					let api: VideoApi;
-					try {
-						api = await apiForGeneration(this.ctx, id, hints.get(id));
-					} catch (error) {
-						this.outcomes.set(id, { kind: 'error', error: error as Error });
-						return;
-					}
-					if (api.longPoll) onLuma.push(id);
-					else this.loops.push(this.steadyLoop(id, api));
-				}),
-			),
+			ids.map(async (id) => {
+				const api = await this.apiOf(id, hints.get(id));
+				if (api?.longPoll) onLuma.push(id);
+				else if (api) this.loops.push(this.steadyLoop(id, api));
+			}),
 		);
 		const batches: string[][] = [];
 		const ordered = ids.filter((id) => onLuma.includes(id));
@@ -135,6 +127,29 @@ export class GenerationPoller {
 			return await fetchGenerations(this.ctx, ids, { waitFor, deadline });
 		}
 		return [await this.singles.use(() => fetchGeneration(this.ctx, ids[0], { api: APIS.luma, waitFor, deadline }))];
+	}
+
+	/**
+	 * The API an id lives on (usually known without a request). A gateway that cannot be reached
+	 * right now is asked again, as a fetch would be, until Max Wait; a final refusal (e.g. the key)
+	 * ends the id with that error. Undefined when the id is done with.
+	 */
+	private async apiOf(id: string, hint: unknown): Promise<VideoApi | undefined> {
+		let pauseMs = timing.pollPauseMinMs;
+		while (!this.stopped) {
+			try {
+				return await this.singles.use(() => apiForGeneration(this.ctx, id, hint));
+			} catch (error) {
+				if (this.signal?.aborted) return undefined;
+				if (this.failed([id], error)) {
+					if (!this.stopped) this.outcomes.set(id, { kind: 'error', error: error as Error });
+					return undefined;
+				}
+			}
+			await pause(Math.min(pauseMs, this.settings.deadline - Date.now()), this.signal);
+			pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
+		}
+		return undefined;
 	}
 
 	/** Notes a failed read; true when the id is done with (a final refusal ends it with that error). */

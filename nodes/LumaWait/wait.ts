@@ -36,6 +36,8 @@ function generationFields(generation: Generation): IDataObject {
 		thumbnailUrl: generation.thumbnailUrl,
 		createdAt: generation.createdAt,
 		model: generation.model,
+		// The cost the server reports once the video is made (the unified API does).
+		...(generation.creditsUsed !== null ? { tokenCost: generation.creditsUsed } : {}),
 		generation: generation.raw,
 	};
 }
@@ -86,7 +88,7 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 		const ids = [...new Set(plans.filter((plan) => plan.target === target).map((plan) => plan.id))];
 		if (ids.length === 0) continue;
 		const poller = new GenerationPoller(this, { target, deadline, batchSize });
-		for (const [id, outcome] of await poller.waitFor(ids)) outcomes.set(`${target}:${id}`, outcome);
+		for (const [id, outcome] of await poller.waitFor(ids, apiHints(items, plans))) outcomes.set(`${target}:${id}`, outcome);
 	}
 	if (this.getExecutionCancelSignal?.()?.aborted) throw cancelledError(this);
 
@@ -122,8 +124,10 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 		}
 		const { generation } = outcome;
 		const failed = generation.state === 'failed';
+		const json = { ...input.json, ...generationFields(generation) };
+		if (generation.creditsUsed !== null) delete json.tokenCostIsListPrice;
 		const item: INodeExecutionData = {
-			json: { ...input.json, ...generationFields(generation) },
+			json,
 			...(input.binary ? { binary: { ...input.binary } } : {}),
 			pairedItem,
 		};
@@ -141,6 +145,16 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	if (usesErrorOutput(this)) outputs[OUTPUT.failed] = inInputOrder(outputs[OUTPUT.failed]);
 	// An agent reads only the first output: as a tool, every outcome goes there.
 	return isToolRun(this) ? toolOutput(outputs) : outputs;
+}
+
+/** The API each id was created on, where the item says so (Luma Generate writes `api` next to `id`). */
+function apiHints(items: INodeExecutionData[], plans: ItemPlan[]): Map<string, unknown> {
+	const hints = new Map<string, unknown>();
+	for (const plan of plans) {
+		const { id, api } = items[plan.itemIndex].json;
+		if (typeof id === 'string' && id.trim() === plan.id && api !== undefined) hints.set(plan.id, api);
+	}
+	return hints;
 }
 
 /**

@@ -88,7 +88,7 @@ describe('Retry On Fail never pays twice', () => {
 		const created = logLines.filter((line) => line.level === 'info' && line.message.startsWith('Luma Generate: created generation'));
 		for (const [itemIndex, prompt] of [[0, PROMPTS[0]], [2, PROMPTS[2]]] as const) {
 			expect(created.map((line) => line.message)).toContain(
-				`Luma Generate: created generation ${idOf(prompt)} for item ${itemIndex} (execution ${executionId}, node "Generate", run 0)`,
+				`Luma Generate: created generation ${idOf(prompt)} for item ${itemIndex} (execution ${executionId}, node "Generate", run 0, api luma)`,
 			);
 		}
 		// The billed create whose answer was lost: its item is on record as unknown.

@@ -39,8 +39,24 @@ describe('normalizeGeneration reads every shape of API.md section 4', () => {
 			thumbnailUrl: 'https://cdn/t.jpg',
 			createdAt: '2026-11-24T10:00:00Z',
 			model: 'ray-2',
+			creditsUsed: null,
 			raw: body,
 		});
+	});
+
+	test('the unified API\'s object (7.3): status names, video.url, error object, the cost it reports', () => {
+		const body = {
+			id: ID,
+			status: 'completed',
+			video: { url: 'https://cdn/v.mp4' },
+			error: null,
+			meta: { usage: { credits_used: 120000 } },
+			model: 'luma/ray-3.2',
+		};
+		expect(normalizeGeneration(body)).toMatchObject({ id: ID, state: 'completed', videoUrl: 'https://cdn/v.mp4', creditsUsed: 120000, model: 'luma/ray-3.2' });
+		const failed = normalizeGeneration({ id: ID, status: 'error', error: { name: 'ModerationError', message: 'Frame moderation failed' } });
+		expect(failed).toMatchObject({ state: 'failed', failureReason: 'Frame moderation failed', creditsUsed: null });
+		expect(normalizeGeneration({ id: ID, status: 'queued', meta: { usage: {} } }).creditsUsed).toBeNull();
 	});
 
 	test('the state under `status`, with generating and error', () => {
