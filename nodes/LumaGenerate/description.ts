@@ -90,8 +90,17 @@ const MODEL_OPTIONS: Record<'ray-2' | 'ray-flash-2' | 'ray-3.2', INodePropertyOp
 	},
 };
 
-const RAY2_FAMILY: ModelId[] = ['ray-2', 'ray-flash-2'];
 const RAY3: ModelId[] = ['ray-3.2'];
+
+/**
+ * A version 2 field of Ray 2 and Ray Flash 2: shown in their modes unless the model is Ray 3.2.
+ * Written as `hide` and with the modes, so that the editor, which resets a value its newly shown
+ * field does not offer, also does so when a mode change brings Ray 3.2's model back to Ray 2.
+ */
+const RAY2_FIELD = {
+	show: { '@version': [2], mode: VIDEO_MODES.filter((mode) => MODE_RULES[mode].models.includes('ray-2')) },
+	hide: { model: RAY3 },
+};
 
 function serverDefaultAnd(values: readonly string[], name: (value: string) => string = (value) => value) {
 	return [{ name: 'Server Default', value: '' }, ...values.map((value) => ({ name: name(value), value }))];
@@ -269,7 +278,7 @@ export const generateProperties: INodeProperties[] = [
 		default: '16:9',
 		description: 'Shape of the video, width to height',
 		options: MODELS['ray-2'].aspectRatios.map((ratio) => ({ name: ratio, value: ratio })),
-		displayOptions: v2({ model: RAY2_FAMILY }),
+		displayOptions: RAY2_FIELD,
 	},
 	{
 		displayName: 'Aspect Ratio',
@@ -324,7 +333,7 @@ export const generateProperties: INodeProperties[] = [
 		default: '',
 		description: "Height of the video. Server Default is the server's choice (1080p on the unified video API).",
 		options: serverDefaultAnd(MODELS['ray-2'].resolutions),
-		displayOptions: v2({ model: RAY2_FAMILY }),
+		displayOptions: RAY2_FIELD,
 	},
 	{
 		displayName: 'Resolution',
@@ -354,7 +363,7 @@ export const generateProperties: INodeProperties[] = [
 		default: '',
 		description: 'Length of the clip',
 		options: serverDefaultAnd(MODELS['ray-2'].durations, seconds),
-		displayOptions: v2({ model: RAY2_FAMILY }),
+		displayOptions: RAY2_FIELD,
 	},
 	{
 		displayName: 'Duration',
@@ -400,7 +409,7 @@ export const generateProperties: INodeProperties[] = [
 		placeholder: 'https://example.com/webhook/luma',
 		description:
 			"Optional http(s) URL the server POSTs the generation to as it changes state. Only the gateway's Luma endpoint takes one (whether it forwards it is not guaranteed); Luma Wait needs none.",
-		displayOptions: v2({ model: RAY2_FAMILY }),
+		displayOptions: RAY2_FIELD,
 	},
 	{
 		displayName: 'Options',
