@@ -146,14 +146,24 @@ function modelValue(
 	const allowed = MODELS[model][key];
 	if (typeof value === 'string' && allowed.includes(value)) return value;
 	if (unset(value)) return check.fail(field, 'is empty', `Set ${field} to one of: ${allowed.join(', ')}.`);
+	const { label } = MODELS[model];
+	const orDefault = optional ? `, or leave ${field} at Server Default` : '';
+	// The unified API's docs write durations as plain numbers; this node writes "5s".
+	if (key === 'durations' && (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value.trim())))) {
+		const written = `${Number(value)}s`;
+		return check.fail(
+			field,
+			`must be written in seconds like "5s", not ${JSON.stringify(value)}`,
+			`${allowed.includes(written) ? `Did you mean "${written}"? ` : ''}${label} takes ${list(allowed)}${orDefault}.`,
+		);
+	}
 	const elsewhere = typeof value === 'string' && OFFERED_MODELS.some((id) => MODELS[id][key].includes(value));
 	if (!elsewhere) return check.oneOf(field, value, allowed);
-	const { label } = MODELS[model];
 	const shown = key === 'durations' ? `${secondsOf(value as string)} seconds` : `"${value as string}"`;
 	return check.fail(
 		field,
 		`${shown} is not available on ${label}`,
-		`${label} takes ${list(allowed)}${optional ? `, or leave ${field} at Server Default` : ''}.`,
+		`${label} takes ${list(allowed)}${orDefault}.`,
 	);
 }
 

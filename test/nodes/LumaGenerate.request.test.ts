@@ -393,6 +393,8 @@ describe('version 2 refuses every combination the schema forbids: item, field an
 		['a model in the wrong case', { ...t2v, model: expr('Ray-3.2') }, 'Model "Ray-3.2" is not a valid value [item 2]', /^Did you mean "ray-3.2"\?/],
 		['a callback URL with Ray 3.2', { ...t2v, model: expr('ray-3.2'), callbackUrl: 'https://example.com/hook' }, 'Callback URL cannot be used with Ray 3.2 [item 2]', /unified video API, which sends no callbacks: clear Callback URL/],
 		['an aspect ratio mapped from an empty field', { ...r3, aspectRatio: expr('') }, 'Aspect Ratio is empty [item 2]', /^Set Aspect Ratio to one of: 16:9, 1:1, 9:16, 4:3, 3:4, 21:9\.$/],
+		['a duration as a number', { ...r3, duration: expr(10) }, 'Duration must be written in seconds like "5s", not 10 [item 2]', /^Did you mean "10s"\? Ray 3.2 takes 5s or 10s, or leave Duration at Server Default\.$/],
+		['a duration as a number Ray 2 does not make', { ...t2v, duration: expr('10') }, 'Duration must be written in seconds like "5s", not "10" [item 2]', /^Ray 2 takes 5s or 9s, or leave Duration at Server Default\.$/],
 		['HDR given as text', { ...r3, hdr: expr('yes') }, 'HDR must be true or false [item 2]', /Turn HDR on or off/],
 		['a mode version 2 does not have', { mode: 'videoToVideo', prompt: PROMPT }, 'Mode "videoToVideo" is not a valid value [item 2]', /editVideo/],
 		['a short prompt', { ...r3, prompt: 'hi' }, 'Prompt is too short (2 characters) [item 2]', /3 to 5,000 characters/],
