@@ -10,6 +10,9 @@ import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
 import { readCreateRequest } from '../../nodes/LumaGenerate/request';
 import type { VideoMode } from '../../nodes/shared/models';
 import { MODE_RULES, MODELS, VIDEO_MODES } from '../../nodes/shared/models';
+import { APIS } from '../../nodes/shared/transport';
+import { validateCreate } from '../emulator/validate';
+import { validateUnifiedCreate } from '../emulator/validate-unified';
 import { generateProperties as releasedProperties } from './fixtures/generate-v1-51e2fac/description';
 import { readCreateRequest as releasedReadCreateRequest } from './fixtures/generate-v1-51e2fac/request';
 
@@ -356,6 +359,49 @@ describe('version 2: every mode of every model it offers', () => {
 			hdr: true,
 			exr_export: true,
 		});
+	});
+});
+
+describe('version 2 builds only what the APIs accept', () => {
+	test('6,000 sampled parameter sets: each request built is accepted by the emulator\'s schema of every API that serves its model', () => {
+		const next = random(32);
+		const pick = <T>(values: readonly T[]) => values[Math.floor(next() * values.length)];
+		let checked = 0;
+		for (let i = 0; i < 6000; i++) {
+			const parameters: INodeParameters = {
+				mode: pick(VIDEO_MODES),
+				model: expr(pick(['ray-2', 'ray-flash-2', 'ray-3.2'])),
+				prompt: PROMPT,
+				aspectRatio: expr(pick(['16:9', '9:21', '1:1', '21:9', '3:4'])),
+				resolution: expr(pick(['', '360p', '540p', '720p', '1080p', '4k'])),
+				duration: expr(pick(['', '5s', '9s', '10s'])),
+				loop: pick([true, false]),
+				hdr: expr(pick([true, false])),
+				exrExport: pick([true, false]),
+				startImageUrl: pick(['', IMG_A]),
+				endImageUrl: pick(['', IMG_B]),
+				generationId: UUID1,
+				firstGenerationId: UUID1,
+				secondGenerationId: UUID2,
+				videoUrl: VIDEO,
+				callbackUrl: pick(['', '', 'https://example.com/hook']),
+			};
+			let request;
+			try {
+				request = build(parameters);
+			} catch {
+				continue;
+			}
+			for (const api of MODELS[request.body.model].apis) {
+				// The transport refuses a callback URL on the unified API itself, before sending.
+				if (APIS[api].refusal(request.body)) continue;
+				const body = APIS[api].createBody(request.body);
+				const problem = api === 'unified' ? validateUnifiedCreate(body) : validateCreate(body);
+				if (problem) throw new Error(`${api} refuses ${JSON.stringify(body)} (from ${JSON.stringify(parameters)}): ${problem}`);
+				checked++;
+			}
+		}
+		expect(checked).toBeGreaterThan(600);
 	});
 });
 
