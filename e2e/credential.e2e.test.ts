@@ -57,7 +57,7 @@ describe(`the credential test in n8n ${n8nVersion()}`, () => {
 
 	test('an account out of credits fails and says so', async () => {
 		emulator.configure({ apis: 'both' });
-		emulator.failNext('fetchOne', '403', '403');
+		emulator.failNext('probe', '403', '403');
 		expect(await testWith(KEY)).toEqual({ status: 'Error', message: expect.stringMatching(/out of credits/) });
 	});
 

@@ -15,8 +15,10 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import type { Generation, LumaState } from '../shared/generation';
 import { generationUuid, hasReached } from '../shared/generation';
 import { pause, timing } from '../shared/timing';
-import type { VideoApi } from '../shared/transport';
-import { apiForGeneration, APIS, BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient } from '../shared/transport';
+import { NodeApiError } from 'n8n-workflow';
+
+import type { GenerationHome, VideoApi } from '../shared/transport';
+import { apiForGeneration, APIS, BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient, rememberHome } from '../shared/transport';
 
 /** Long polls of single ids running at once, when the batch endpoint is refused. */
 const SINGLE_FETCH_CONCURRENCY = 10;
@@ -71,6 +73,9 @@ export class GenerationPoller {
 
 	private batchRefused = false;
 
+	/** Ids whose API is a guess (the gateway serves both): where to ask when the first says 404. */
+	private readonly orElse = new Map<string, VideoApi>();
+
 	private readonly signal?: AbortSignal;
 
 	constructor(
@@ -88,9 +93,11 @@ export class GenerationPoller {
 		const onLuma: string[] = [];
 		await Promise.all(
 			ids.map(async (id) => {
-				const api = await this.apiOf(id, hints.get(id));
-				if (api?.longPoll) onLuma.push(id);
-				else if (api) this.loops.push(this.steadyLoop(id, api));
+				const home = await this.apiOf(id, hints.get(id));
+				if (!home) return;
+				if (home.orElse) this.orElse.set(id, home.orElse);
+				if (home.api.longPoll) onLuma.push(id);
+				else this.loops.push(this.steadyLoop(id, home.api));
 			}),
 		);
 		const batches: string[][] = [];
@@ -134,7 +141,7 @@ export class GenerationPoller {
 	 * right now is asked again, as a fetch would be, until Max Wait; a final refusal (e.g. the key)
 	 * ends the id with that error. Undefined when the id is done with.
 	 */
-	private async apiOf(id: string, hint: unknown): Promise<VideoApi | undefined> {
+	private async apiOf(id: string, hint: unknown): Promise<GenerationHome | undefined> {
 		let pauseMs = timing.pollPauseMinMs;
 		while (!this.stopped) {
 			try {
@@ -208,7 +215,15 @@ export class GenerationPoller {
 					if (pending.length > 1 && !this.batchRefused) {
 						pending.forEach((id) => this.startLoop([id]));
 					} else {
-						pending.forEach((id) => this.outcomes.set(id, { kind: 'error', error: error as Error }));
+						for (const id of pending) {
+							const other = this.orElse.get(id);
+							this.orElse.delete(id);
+							if (other && error instanceof NodeApiError && error.httpCode === '404') {
+								// Unknown on the Luma endpoint: it was made on the unified API.
+								await rememberHome(this.ctx, id, other.name);
+								this.loops.push(this.steadyLoop(id, other));
+							} else this.outcomes.set(id, { kind: 'error', error: error as Error });
+						}
 					}
 					return;
 				}

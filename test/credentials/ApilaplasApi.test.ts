@@ -59,14 +59,14 @@ describe('the Apilaplas API credential test', () => {
 	});
 
 	test('an account out of credits fails and says so', async () => {
-		env.emulator.failNext('fetchOne', '403', '403');
+		env.emulator.failNext('probe', '403', '403');
 		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
 		expect(result.status).toBe('Error');
 		expect(result.message).toMatch(/out of credits/);
 	});
 
 	test('a gateway in trouble fails with "test again later", not OK', async () => {
-		env.emulator.failNext('fetchOne', '503', '503');
+		env.emulator.failNext('probe', '503', '503');
 		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
 		expect(result.status).toBe('Error');
 		expect(result.message).toMatch(/HTTP 503.*test again later/);
@@ -104,7 +104,7 @@ describe('the Apilaplas API credential test', () => {
 	});
 
 	test('a server that echoes the key never puts it in the verdict', async () => {
-		env.emulator.failNext('fetchOne', 'echo-auth', 'echo-auth');
+		env.emulator.failNext('probe', 'echo-auth', 'echo-auth');
 		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
 		expect(JSON.stringify(result)).not.toContain(TEST_KEY);
 	});

@@ -34,7 +34,14 @@ export type State = (typeof STATES)[number];
 export type Shape = 'upstream' | 'status-field' | 'video-object' | 'video-url' | 'suffixed-id';
 /** Which wait parameter the server honours: `schema` is `state` for one, `status` for many. */
 export type WaitParam = 'schema' | 'state' | 'status' | 'both' | 'none';
-export type Endpoint = 'create' | 'fetchOne' | 'fetchMany' | 'asset';
+/**
+ * `probe`: a read of the all-zero generation id the nodes and the credential test use to learn
+ * which API answers (never a real generation), logged apart so request counts stay about work.
+ */
+export type Endpoint = 'create' | 'fetchOne' | 'fetchMany' | 'asset' | 'probe';
+
+/** The id of the nodes' probe reads (nodes/shared/transport/probe.ts). */
+export const PROBE_ID = '00000000-0000-4000-8000-000000000000';
 /** The gateway's two APIs: the seed's Luma endpoint and the unified video API. */
 export type ApiName = 'luma' | 'unified';
 /** Which APIs a gateway serves; the others' paths do not exist there. */
@@ -438,7 +445,9 @@ export class LumaEmulator {
 		const prefix = this.options.pathPrefix ?? '';
 		let pathname = url.pathname;
 		if (prefix) pathname = pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : pathname.startsWith('/assets/') ? pathname : '/unprefixed';
-		const { endpoint, api } = this.route(req.method ?? 'GET', pathname);
+		const routed = this.route(req.method ?? 'GET', pathname);
+		const api = routed.api;
+		const endpoint = routed.endpoint === 'fetchOne' && url.searchParams.get('generation_id') === PROBE_ID ? 'probe' : routed.endpoint;
 		const entry: LoggedRequest = {
 			at: Date.now(),
 			endpoint,
@@ -476,7 +485,7 @@ export class LumaEmulator {
 			if (this.injectFault(endpoint, req, res)) return;
 		}
 		if (endpoint === 'create') return this.create(req, res, routeApi, entry.body, scripted);
-		if (endpoint === 'fetchOne') return this.fetchOne(req, res, url, routeApi, entry);
+		if (endpoint === 'fetchOne' || endpoint === 'probe') return this.fetchOne(req, res, url, routeApi, entry);
 		return this.fetchMany(req, res, url, entry);
 	}
 

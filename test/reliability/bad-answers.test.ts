@@ -48,7 +48,9 @@ describe('the Base URL and the key in the credential', () => {
 		env.emulator.configure({ pathPrefix: '/gateway/luma' });
 		const result = await generate({ apiKey: TEST_KEY, baseUrl: `  ${env.emulator.baseUrl}/gateway/luma//  ` });
 		expect(result.error).toBeUndefined();
-		expect(env.emulator.log.map((entry) => entry.url)).toEqual(['/gateway/luma/v2/generate/video/luma-ai/generation']);
+		// The two free reads that find the API, then the create: all under the prefix.
+		expect(env.emulator.log.filter((entry) => entry.endpoint !== 'probe').map((entry) => entry.url)).toEqual(['/gateway/luma/v2/generate/video/luma-ai/generation']);
+		expect(env.emulator.log.every((entry) => entry.url.startsWith('/gateway/luma/v2/'))).toBe(true);
 		expect(env.emulator.acceptedCreates).toBe(1);
 	});
 
@@ -60,8 +62,10 @@ describe('the Base URL and the key in the credential', () => {
 
 	test('an empty key: the server refuses it, and the error says what to do', async () => {
 		const result = await generate({ apiKey: '', baseUrl: env.emulator.baseUrl });
-		expect(result.error?.message).toBe('Creating the generation for item 0 failed with HTTP 401: Unauthorized: missing or invalid API key');
-		expect(result.error?.description).toMatch(/^The API key is missing or invalid: check the key in the Apilaplas API credential\./);
+		// Refused already by the free read that finds the gateway's API: nothing is sent to create.
+		expect(result.error?.message).toBe('The API key was refused (HTTP 401)');
+		expect(result.error?.description).toMatch(/^Check the API Key in the Apilaplas API credential/);
+		expect(env.emulator.count('create')).toBe(0);
 		expect(env.emulator.acceptedCreates).toBe(0);
 	});
 });

@@ -114,28 +114,25 @@ export async function rememberHome(ctx: IExecuteFunctions, id: string, api: ApiN
 	if (homes.size > HOMES_KEPT) homes.delete(homes.keys().next().value!);
 }
 
+/** Where to ask about a generation, and where else it may be when that is a guess. */
+export interface GenerationHome {
+	api: VideoApi;
+	/** Set when the gateway serves both APIs and nothing says which made this id: ask here on a 404. */
+	orElse?: VideoApi;
+}
+
 /**
  * The API to ask about a generation: where it was created (learnt in this process, or `hint`,
  * e.g. the `api` field Luma Generate wrote next to the id), else the one API the gateway serves.
- * When it serves both and nothing is known, one instant read on the Luma endpoint tells: an
- * unknown id there lives on the unified API. Reads are free; nothing is created.
+ * When it serves both and nothing is known, the Luma endpoint first (its long poll waits for many
+ * ids in one request), then the unified API if the id is unknown there. Sends no request of its
+ * own beyond the once-per-gateway check.
  */
-export async function apiForGeneration(ctx: IExecuteFunctions, id: string, hint?: unknown): Promise<VideoApi> {
+export async function apiForGeneration(ctx: IExecuteFunctions, id: string, hint?: unknown): Promise<GenerationHome> {
 	const served = await servedApis(ctx);
 	const conn = await connection(ctx);
 	const known = homes.get(homeKey(conn.baseUrl, id)) ?? (hint === 'luma' || hint === 'unified' ? hint : undefined);
-	if (known && served[known]) return APIS[known];
-	if (!served.luma || !served.unified) return served.luma ? lumaApi : unifiedApi;
-	const home = await call<ApiName>(ctx, {
-		kind: 'read',
-		what: `Fetching generation ${id}`,
-		request: (c) => jsonRequest(c, 'GET', lumaApi.fetchPath, timing.requestTimeoutMs, { qs: lumaApi.fetchQuery(id) }),
-		read: () => 'luma',
-		// Unknown on the Luma endpoint: it lives on the unified API.
-		refused: [404],
-		onRefused: () => 'unified',
-	});
-	await rememberHome(ctx, id, home);
-	return APIS[home];
+	if (known && served[known]) return { api: APIS[known] };
+	if (!served.luma || !served.unified) return { api: served.luma ? lumaApi : unifiedApi };
+	return { api: lumaApi, orElse: unifiedApi };
 }
-

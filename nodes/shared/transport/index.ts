@@ -12,8 +12,9 @@ export { BATCH_REFUSED, createGeneration, downloadVideo, fetchGeneration, fetchG
 export type { Created, FetchOptions } from './api';
 export { retryAfterMs } from './answer';
 export { cancelledError, certainlyNotCreated, isTransient } from './errors';
-export { APIS, apiForGeneration, servedApis } from './gateway';
+export { APIS, apiForGeneration, rememberHome, servedApis } from './gateway';
 export { GENERATION_PATH, GENERATIONS_PATH } from './luma';
 export { UNIFIED_PATH } from './unified';
 export { CREDENTIAL_TYPE, DEFAULT_BASE_URL, normalizeBaseUrl, readApiSetting } from './request';
+export type { GenerationHome } from './gateway';
 export type { VideoApi } from './videoApi';
