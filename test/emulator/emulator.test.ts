@@ -7,7 +7,7 @@
 import http from 'node:http';
 
 import type { ApiFlavour, EmulatorOptions } from './emulator';
-import { GENERATION_PATH, GENERATIONS_PATH, LumaEmulator, SAMPLE_MP4, UNIFIED_PATH } from './emulator';
+import { GENERATION_PATH, GENERATIONS_PATH, LumaEmulator, PROBE_ID, SAMPLE_MP4, UNIFIED_PATH } from './emulator';
 import type { UnifiedCreateBody } from './validate-unified';
 import { unifiedPrice } from './validate-unified';
 
@@ -154,9 +154,9 @@ describe('the long poll (API.md section 2)', () => {
 		const now = await one(body.id);
 		expect(now.body.state).toBe('queued');
 		expect(last('fetchOne').hold).toBe('at-once');
-		const unknown = await one('00000000-0000-4000-8000-000000000000');
+		const unknown = await one('11111111-1111-4111-8111-111111111111');
 		expect(unknown.status).toBe(404);
-		expect(unknown.body.message).toBe('Generation 00000000-0000-4000-8000-000000000000 not found');
+		expect(unknown.body.message).toBe('Generation 11111111-1111-4111-8111-111111111111 not found');
 	});
 
 	test('a completed generation serves a playable MP4', async () => {
@@ -253,10 +253,10 @@ describe('switches', () => {
 describe('API flavours (issue 18)', () => {
 	const routes = [
 		['luma', 'POST', GENERATION_PATH],
-		['luma', 'GET', `${GENERATION_PATH}?generation_id=00000000-0000-4000-8000-000000000000`],
-		['luma', 'GET', `${GENERATIONS_PATH}?generation_ids=00000000-0000-4000-8000-000000000000`],
+		['luma', 'GET', `${GENERATION_PATH}?generation_id=11111111-1111-4111-8111-111111111111`],
+		['luma', 'GET', `${GENERATIONS_PATH}?generation_ids=11111111-1111-4111-8111-111111111111`],
 		['unified', 'POST', UNIFIED_PATH],
-		['unified', 'GET', `${UNIFIED_PATH}?generation_id=00000000-0000-4000-8000-000000000000`],
+		['unified', 'GET', `${UNIFIED_PATH}?generation_id=11111111-1111-4111-8111-111111111111`],
 	] as const;
 
 	test.each(['luma', 'unified', 'both'] as ApiFlavour[])('apis: %s serves its routes; the others do not exist (404 "Cannot METHOD /path")', async (apis) => {
@@ -268,7 +268,7 @@ describe('API flavours (issue 18)', () => {
 			if (apis === 'both' || apis === api) {
 				// The route exists: a create is accepted, an unknown generation is named as such.
 				expect([201, 404]).toContain(answer.status);
-				if (answer.status === 404) expect(answer.body.message).toBe('Generation 00000000-0000-4000-8000-000000000000 not found');
+				if (answer.status === 404) expect(answer.body.message).toBe('Generation 11111111-1111-4111-8111-111111111111 not found');
 				expect(last(method === 'POST' ? 'create' : pathname === GENERATIONS_PATH ? 'fetchMany' : 'fetchOne').api).toBe(api);
 			} else {
 				expect(answer.status).toBe(404);
@@ -411,7 +411,7 @@ describe('unified create validation (API.md section 7.1)', () => {
 		emulator.finish(source);
 		expect((await ucreate(extend)).status).toBe(201);
 
-		const unknown = '00000000-0000-4000-8000-000000000000';
+		const unknown = '11111111-1111-4111-8111-111111111111';
 		expect((await ucreate({ ...ray2, keyframes: { frame1: { type: 'generation', id: unknown } } })).body.message).toBe(`Generation ${unknown} not found`);
 
 		const lumaSource = emulator.seed('made on the Luma endpoint', { queuedMs: 0, dreamingMs: 0 });
@@ -495,9 +495,9 @@ describe('the unified generation object (7.3) and fetch (7.2)', () => {
 			expect(refused.status).toBe(400);
 			expect(refused.body.message).toBe('Required at "generation_id"');
 		}
-		const unknown = await ufetch('00000000-0000-4000-8000-000000000000');
+		const unknown = await ufetch('11111111-1111-4111-8111-111111111111');
 		expect(unknown.status).toBe(404);
-		expect(unknown.body.message).toBe('Generation 00000000-0000-4000-8000-000000000000 not found');
+		expect(unknown.body.message).toBe('Generation 11111111-1111-4111-8111-111111111111 not found');
 	});
 });
 
@@ -614,7 +614,7 @@ describe('which API a generation belongs to', () => {
 		expect(noId.body.id).toBeUndefined();
 		emulator.failNext('fetchOne', { kind: '504', api: 'luma' });
 		expect((await ufetch(accepted.body.id)).status).toBe(200);
-		expect((await one('00000000-0000-4000-8000-000000000000')).status).toBe(504);
+		expect((await one('11111111-1111-4111-8111-111111111111')).status).toBe(504);
 	});
 });
 
@@ -752,5 +752,23 @@ describe('timers never decide an answer (issue 17)', () => {
 		const capped = last('fetchOne');
 		expect(capped.hold).toBe('capped');
 		expect(capped.doneAt! - capped.at).toBeGreaterThanOrEqual(300);
+	});
+});
+
+describe('probe reads (the all-zero id the nodes read to find the API)', () => {
+	let emulator: LumaEmulator;
+	beforeEach(async () => {
+		emulator = await new LumaEmulator({ keys: ['k'], apis: 'both' }).start();
+	});
+	afterEach(() => emulator.stop());
+
+	test('are answered as an unknown generation, logged as `probe`, and meet only faults scripted for probes', async () => {
+		const read = (path: string) => fetch(`${emulator.baseUrl}${path}?generation_id=${PROBE_ID}`, { headers: { Authorization: 'Bearer k' } });
+		emulator.failNext('fetchOne', '503');
+		expect((await read(GENERATION_PATH)).status).toBe(404);
+		emulator.failNext('probe', '503');
+		expect((await read(UNIFIED_PATH)).status).toBe(503);
+		expect(emulator.count('probe')).toBe(2);
+		expect(emulator.count('fetchOne')).toBe(0);
 	});
 });
