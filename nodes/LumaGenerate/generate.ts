@@ -104,15 +104,20 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 	// 3. The cost guard counts every create of this node in this execution. Checked and
 	// reserved with no await in between, so runs of the node (e.g. tool calls) cannot interleave.
 	const toSend = requests.filter((request, itemIndex) => !(request instanceof Error) && !earlier[itemIndex]).length;
+	let refusal: Error | undefined;
 	try {
 		checkCostGuard(this, ledger.spent, toSend, maxCreates);
 	} catch (error) {
 		const createdBefore = earlier.flatMap((entry, itemIndex) => (entry?.created ? [{ itemIndex, id: entry.created.id }] : []));
-		throw withCreatedIds(error as Error, createdBefore);
+		// Under Continue, an error item for each item held back: thrown, n8n would pass the input
+		// items on as if they were done (on the success branch with the error output).
+		if (!this.continueOnFail() || asTool) throw withCreatedIds(error as Error, createdBefore);
+		refusal = error as Error;
 	}
 	const plans: Plan[] = requests.map((request, itemIndex) => {
 		if (request instanceof Error) return { kind: 'invalid', error: request };
 		const entry = earlier[itemIndex];
+		if (!entry && refusal) return { kind: 'invalid', error: refusal };
 		if (!entry) return { kind: 'send', request, entry: ledger.reserve(run, itemIndex, request.body) };
 		return entry.status === 'created' ? { kind: 'alreadyCreated', entry } : { kind: 'outcomeUnknown', entry };
 	});

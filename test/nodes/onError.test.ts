@@ -165,6 +165,26 @@ describe('Luma Generate', () => {
 		expect(promptsBilled().sort()).toEqual(['A harbour at dawn', 'A lantern festival', 'An answer lost after billing']);
 	});
 
+	test.each(['continueErrorOutput', 'continueRegularOutput'] as const)(
+		'%s: Max Creates per Execution refusing the run makes an error item of every item it holds back, not a result',
+		async (onError) => {
+			const inputs = [GENERATE_INPUTS[0], GENERATE_INPUTS[1], GENERATE_INPUTS[6]];
+			const result = await runBranches(GENERATE_TYPE, { ...GENERATE_PARAMETERS, options: { maxCreatesPerRun: 1 } }, onError, inputs, ['success']);
+			const refusal = 'This run would create 2 generations (1,000,000 tokens), more than Max Creates per Execution (1)';
+			const out = result.outputs('Node');
+			if (onError === 'continueErrorOutput') {
+				expectBranch(result, 'success', []);
+				expectBranch(result, 'error', ['A', 'B', 'G']);
+				expect(out[1].map((item) => item.json.error)).toEqual([refusal, 'Prompt is empty [item 1]', refusal]);
+			} else {
+				expectBranch(result, 'success', ['A', 'B', 'G']);
+				expect(out[0].map((item) => item.json.error)).toEqual([refusal, 'Prompt is empty [item 1]', refusal]);
+				expect(out[0][0].json.description).toMatch(/raise Options → Max Creates per Execution to 2 or more/);
+			}
+			expect(env.emulator.log).toEqual([]);
+		},
+	);
+
 	test('Continue (using error output) with Dry Run: the issue\'s three items, B on the error output', async () => {
 		const inputs = [
 			{ sku: 'A', prompt: 'A lantern festival' },
