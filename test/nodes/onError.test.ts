@@ -289,6 +289,22 @@ describe('Luma Wait', () => {
 		]);
 	});
 
+	test('Continue (using error output): a refused key sends every item to the error output', async () => {
+		const [a, , , d] = waitInputs();
+		const result = await runWorkflow({
+			nodes: [
+				node('Items', TRIGGER_TYPE),
+				{ ...node('Node', WAIT_TYPE, {}), onError: 'continueErrorOutput' },
+				{ ...node('error', SET_FIELD_TYPE, { field: 'fromItems', value: "={{ $('Items').item.json.sku }}" }), credentials: undefined },
+			],
+			connections: { Items: { main: [[{ node: 'Node', type: 'main', index: 0 }]] }, Node: { main: [[], [], [], [{ node: 'error', type: 'main', index: 0 }]] } },
+			items: items(a, d),
+			credentials: { ...env.credentials, apiKey: 'sk-not-a-key-the-server-knows' },
+		});
+		expectBranch(result, 'error', ['A', 'D']);
+		expect(result.outputs('Node')[3].map((item) => item.json.error)).toEqual([expect.stringMatching(/HTTP 401/), expect.stringMatching(/HTTP 401/)]);
+	});
+
 	test('Continue (using error output): the error output is in input order, whatever the kind of error', async () => {
 		const [a, b, c] = waitInputs();
 		const result = await wait('continueErrorOutput', [c, a, b]);
