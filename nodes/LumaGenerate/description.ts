@@ -425,7 +425,16 @@ export const generateProperties: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 600 },
 				default: 20,
 				description:
-					'Most create requests sent per minute. The default matches the upstream limit of 20 per minute, so large batches finish without rate-limit errors.',
+					'Most create requests sent per minute for this account, across every execution in this n8n process (they share one queue). The default matches the upstream limit of 20 per minute.',
+			},
+			{
+				displayName: 'Max Wait in Create Queue (Minutes)',
+				name: 'maxQueueWaitMinutes',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 1440 },
+				default: 30,
+				description:
+					'Longest time an item waits for its turn when many executions create on this account at once (the account allows 20 creates a minute and 10 videos running). An item still waiting then fails without being sent or billed.',
 			},
 			{
 				displayName: 'Dry Run',

@@ -7,7 +7,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { Generation } from '../shared/generation';
-import { pause, timing } from '../shared/timing';
+import { timing } from '../shared/timing';
 import type { ApiName } from '../shared/models';
 import { LIST_PRICE_TOKENS } from '../shared/models';
 import { certainlyNotCreated, createGeneration } from '../shared/transport';
@@ -21,6 +21,7 @@ import { toolResult } from './tool';
 
 interface GenerateOptions {
 	createsPerMinute?: number;
+	maxQueueWaitMinutes?: number;
 	dryRun?: boolean;
 	/** The cost guard. Named per run in version 1; it counts the whole execution. */
 	maxCreatesPerRun?: number;
@@ -122,13 +123,13 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 		return entry.status === 'created' ? { kind: 'alreadyCreated', entry } : { kind: 'outcomeUnknown', entry };
 	});
 
-	// 4. Send, in order, at most `perMinute` a minute.
+	// 4. Send, in order, through the account's create queue: shared with every execution in this
+	// process, it keeps the account's rate and waits out a 429 instead of failing the item.
 	const output: INodeExecutionData[] = [];
 	const created: Created[] = [];
 	const unknownFromEarlierTries: Array<{ itemIndex: number; entry: LedgerEntry }> = [];
-	const spacingMs = timing.minuteMs / perMinute;
 	const signal = this.getExecutionCancelSignal?.();
-	let lastSentAt = -Infinity;
+	const maxWaitMs = (options.maxQueueWaitMinutes ?? 30) * timing.minuteMs;
 	const emit = (itemIndex: number, json: IDataObject) =>
 		output.push({ json: asTool ? toolResult(json) : { ...items[itemIndex].json, ...json }, pairedItem: { item: itemIndex } });
 
@@ -156,12 +157,11 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 				continue;
 			}
 
-			await pause(lastSentAt + spacingMs - Date.now(), signal);
 			if (signal?.aborted) break;
-			lastSentAt = Date.now();
 			ledger.markSent(plan.entry);
 			try {
-				const { generation, api } = await createGeneration(this, plan.request.body, itemIndex);
+				const queue = { perMinute, maxWaitMs, onWait: (position: number, waitMs: number) => logQueued(this, itemIndex, position, waitMs) };
+				const { generation, api } = await createGeneration(this, plan.request.body, itemIndex, queue);
 				const fields = createdFields(generation, plan.request, api);
 				ledger.markCreated(plan.entry, fields);
 				created.push({ itemIndex, id: generation.id });
@@ -248,6 +248,13 @@ function logCreate(ctx: IExecuteFunctions, itemIndex: number, id: string, run: n
 	ctx.logger.info(
 		`Luma Generate: created generation ${id} for item ${itemIndex} (execution ${executionId}, node "${nodeName}", run ${run}, api ${api})`,
 		{ executionId, nodeName, itemIndex, runIndex: run, generationId: id, api },
+	);
+}
+
+/** The account's limits hold this item back: where it stands and for about how long. */
+function logQueued(ctx: IExecuteFunctions, itemIndex: number, position: number, waitMs: number): void {
+	ctx.logger.info(
+		`Luma Generate: item ${itemIndex} waits for the account's create limits: position ${position} in the queue, about ${Math.ceil(waitMs / 1000)} s (execution ${ctx.getExecutionId()}, node "${ctx.getNode().name}")`,
 	);
 }
 

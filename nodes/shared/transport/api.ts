@@ -12,6 +12,7 @@ import { httpError, markNotCreated } from './errors';
 import { apiForCreate, relearn, rememberHome } from './gateway';
 import { lumaApi } from './luma';
 import { classifyProbe } from './probe';
+import type { QueueSettings } from './request';
 import { call, connection, jsonRequest, parseUrl } from './request';
 import type { VideoApi } from './videoApi';
 
@@ -32,9 +33,10 @@ const NO_ROUTE = Symbol('no route');
 /**
  * POST a create to the API that takes it. Sent at most once unless the server certainly did not
  * accept it; a second endpoint is tried only when the first answered that its route does not
- * exist. A failure that certainly created nothing carries `certainlyNotCreated(error)`.
+ * exist. With `queue`, it waits its turn in the account's create queue (a 429 never fails it).
+ * A failure that certainly created nothing carries `certainlyNotCreated(error)`.
  */
-export async function createGeneration(ctx: IExecuteFunctions, request: VideoRequest, itemIndex: number): Promise<Created> {
+export async function createGeneration(ctx: IExecuteFunctions, request: VideoRequest, itemIndex: number, queue?: QueueSettings): Promise<Created> {
 	const what = `Creating the generation for item ${itemIndex}`;
 	for (let attempt = 1; ; attempt++) {
 		let api: VideoApi;
@@ -51,6 +53,7 @@ export async function createGeneration(ctx: IExecuteFunctions, request: VideoReq
 				what,
 				itemIndex,
 				request: (conn) => jsonRequest(conn, 'POST', api.createPath, timing.requestTimeoutMs, { body }),
+				queue,
 				read: (answer) => normalizeGeneration(parseJson(answer.body)),
 				refused: [404, 405, 410],
 				onRefused: (answer, conn) => {

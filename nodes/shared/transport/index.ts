@@ -5,6 +5,7 @@
  * - `luma.ts`, `unified.ts`: what differs between the two APIs (paths, bodies, how to wait);
  * - `probe.ts`: reading a free probe's answer (the credential test and the automatic choice);
  * - `request.ts`: the request loop, its retries, and the credential's connection;
+ * - `createQueue.ts`: the account's one create queue in this process (rate, 429 pauses);
  * - `errors.ts`: every error text a user reads when a request fails;
  * - `answer.ts`: reading a body as JSON and the Retry-After header.
  */
@@ -16,5 +17,6 @@ export { APIS, apiForGeneration, rememberHome, servedApis } from './gateway';
 export { GENERATION_PATH, GENERATIONS_PATH } from './luma';
 export { UNIFIED_PATH } from './unified';
 export { CREDENTIAL_TYPE, DEFAULT_BASE_URL, normalizeBaseUrl, readApiSetting } from './request';
+export type { QueueSettings } from './request';
 export type { GenerationHome } from './gateway';
 export type { VideoApi } from './videoApi';

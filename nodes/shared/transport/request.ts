@@ -12,6 +12,8 @@ import { NodeOperationError } from 'n8n-workflow';
 import { excerpt, UnreadableAnswerError } from '../generation';
 import { pause, timing, withJitter } from '../timing';
 import { retryAfterMs } from './answer';
+import type { Attempt } from './createQueue';
+import { createQueueFor, QueueCancelled, QueueWaitExceeded } from './createQueue';
 import type { CallContext, HttpAnswer, NetworkFailure } from './errors';
 import {
 	cancelledError,
@@ -212,6 +214,70 @@ export interface CallOptions<T> extends CallContext {
 	deadline?: number;
 	/** Whether the request goes out with the API key (only to the configured base URL). */
 	withKey?: boolean;
+	/** Creates only: wait in the account's create queue (see createQueue.ts) before each send. */
+	queue?: QueueSettings;
+}
+
+export interface QueueSettings {
+	/** The account's creates per minute. */
+	perMinute: number;
+	/** Longest wait for a turn, in ms. */
+	maxWaitMs: number;
+	/** Told when the create has to wait (position 1 = next out, expected wait in ms). */
+	onWait?: (position: number, expectedWaitMs: number) => void;
+}
+
+/** FNV-1a, twice: the queue's key for an account, so the key itself is never kept as a map key. */
+function accountKey(conn: Connection): string {
+	const text = `${conn.baseUrl}\n${conn.apiKey}`;
+	let a = 0x811c9dc5;
+	let b = 0x01000193 ^ text.length;
+	for (let i = 0; i < text.length; i++) {
+		a = Math.imul(a ^ text.charCodeAt(i), 0x01000193) >>> 0;
+		b = Math.imul(b ^ text.charCodeAt(text.length - 1 - i), 0x01000193) >>> 0;
+	}
+	return `${a.toString(16)}${b.toString(16)}`;
+}
+
+/**
+ * One send of a create through the account's queue: it leaves in arrival order at the account's
+ * rate, and a 429 (never billed) puts it back at the head of the line instead of failing it.
+ */
+async function sendQueued(
+	ctx: IExecuteFunctions,
+	conn: Connection,
+	settings: QueueSettings,
+	request: IHttpRequestOptions,
+	deadline: number,
+	call: CallContext,
+): Promise<Outcome> {
+	try {
+		return await createQueueFor(accountKey(conn)).run<Outcome>(
+			{ perMinute: settings.perMinute, signal: ctx.getExecutionCancelSignal?.(), deadline, onWait: settings.onWait },
+			async (): Promise<Attempt<Outcome>> => {
+				const outcome = await sendOnce(ctx, request, true);
+				if ('answer' in outcome && outcome.answer.status === 429) {
+					ctx.logger.debug(`${call.what}: HTTP 429, the account's create queue pauses`);
+					return { tooMany: true, retryAfterMs: retryAfterMs(header(outcome.answer, 'retry-after')) };
+				}
+				return { tooMany: false, result: outcome };
+			},
+		);
+	} catch (error) {
+		if (error instanceof QueueCancelled) throw markNotCreated(cancelledError(ctx));
+		if (error instanceof QueueWaitExceeded) {
+			const minutes = Math.round(settings.maxWaitMs / 60_000);
+			throw markNotCreated(
+				new NodeOperationError(ctx.getNode(), `${call.what}: not sent after waiting ${minutes} minutes for the account's create limits`, {
+					itemIndex: call.itemIndex,
+					description:
+						'Nothing was sent or billed. Many executions are creating on this account at once (it allows 20 creates a minute and 10 videos running). ' +
+						'Run it again later, or raise Options → Max Wait in Create Queue (Minutes).',
+				}),
+			);
+		}
+		throw new NodeOperationError(ctx.getNode(), error as Error, { itemIndex: call.itemIndex });
+	}
 }
 
 function backoffMs(attempt: number): number {
@@ -222,10 +288,14 @@ export async function call<T>(ctx: IExecuteFunctions, options: CallOptions<T>): 
 	const conn = await connection(ctx);
 	const { kind } = options;
 	const signal = ctx.getExecutionCancelSignal?.();
+	const queueDeadline = Date.now() + (options.queue?.maxWaitMs ?? 0);
 	for (let attempt = 1; ; attempt++) {
 		// Nothing of this attempt was sent yet; an earlier one was only retried if it was not accepted.
 		if (cancelled(ctx)) throw kind === 'create' ? markNotCreated(cancelledError(ctx)) : cancelledError(ctx);
-		const outcome = await sendOnce(ctx, options.request(conn), options.withKey !== false);
+		const outcome =
+			kind === 'create' && options.queue
+				? await sendQueued(ctx, conn, options.queue, options.request(conn), queueDeadline, options)
+				: await sendOnce(ctx, options.request(conn), options.withKey !== false);
 		// A create's answer is read even when the execution was cancelled meanwhile: it may hold a paid id.
 		if (kind === 'read' && cancelled(ctx)) throw cancelledError(ctx);
 
