@@ -48,11 +48,19 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	const node = this.getNode();
 	const startedAt = Date.now();
 
-	const maxWaitSeconds = new InputChecker(node, 0).number('Max Wait (Seconds)', this.getNodeParameter('maxWaitSeconds', 0, 600), {
-		min: 1,
-		max: MAX_WAIT_LIMIT_SECONDS,
-		unit: 'seconds',
-	});
+	let maxWaitSeconds: number;
+	try {
+		maxWaitSeconds = new InputChecker(node, 0).number('Max Wait (Seconds)', this.getNodeParameter('maxWaitSeconds', 0, 600), {
+			min: 1,
+			max: MAX_WAIT_LIMIT_SECONDS,
+			unit: 'seconds',
+		});
+	} catch (error) {
+		if (!this.continueOnFail()) throw error as NodeOperationError;
+		// A setting of the node, not of an item: no item can be waited for, and none may pass as done.
+		outputs[OUTPUT.failed] = items.map((item, itemIndex) => errorItem(this, item.json, (error as Error).message, itemIndex));
+		return isToolRun(this) ? toolOutput(outputs) : outputs;
+	}
 	const batchSize = (this.getNodeParameter('options.batchSize', 0, 50) as number) || 50;
 	const deadline = startedAt + maxWaitSeconds * timing.secondMs;
 

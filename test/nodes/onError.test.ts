@@ -320,6 +320,17 @@ describe('Luma Wait', () => {
 	});
 });
 
+describe('a setting of Luma Wait that cannot work (Max Wait 0)', () => {
+	test.each(['continueRegularOutput', 'continueErrorOutput'] as const)('%s: every item is an error item, none passes as Completed, nothing is asked', async (onError) => {
+		const inputs = [{ sku: 'A', id: UNKNOWN }, { sku: 'B', id: UNKNOWN }];
+		const result = await runBranches(WAIT_TYPE, { maxWaitSeconds: 0 }, onError, inputs, WAIT_OUTPUTS);
+		expectBranch(result, 'completed', []);
+		expectBranch(result, onError === 'continueErrorOutput' ? 'error' : 'failed', ['A', 'B']);
+		expect(String(result.outputs(onError === 'continueErrorOutput' ? 'error' : 'failed')[0][0].json.error)).toMatch(/Max Wait \(Seconds\) is 0 seconds/);
+		expect(env.emulator.log).toEqual([]);
+	});
+});
+
 describe('Retry On Fail with an error item first', () => {
 	const RETRY_ON_FAIL: Partial<INode> = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
 	const BAD_THEN_GOOD = [GENERATE_INPUTS[1], GENERATE_INPUTS[0]];
