@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { INode, INodeParameters, INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
 import type { WorkflowNode } from './examples';
-import { OWNER, RUNTIME_DIR } from './runtime';
+import { OWNER, RUNTIME_DIR, waitUntil } from './runtime';
 
 type NodeHelpers = typeof import('n8n-workflow').NodeHelpers;
 const { NodeHelpers } = createRequire(path.join(RUNTIME_DIR, 'package.json'))('n8n-workflow') as { NodeHelpers: NodeHelpers };
@@ -29,11 +29,14 @@ export async function typeFiles(url: string): Promise<TypeFiles> {
 	});
 	if (!login.ok) throw new Error(`n8n login failed: ${login.status}`);
 	const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-	const get = async <T>(file: string): Promise<T> => {
-		const res = await fetch(`${url}/types/${file}`, { headers: { Cookie: cookie } });
-		if (!res.ok) throw new Error(`GET /types/${file} → ${res.status}`);
-		return (await res.json()) as T;
-	};
+	// n8n writes the files a moment after it starts answering: a 404 is asked again.
+	const get = <T>(file: string): Promise<T> =>
+		waitUntil(`n8n serves /types/${file}`, async () => {
+			const res = await fetch(`${url}/types/${file}`, { headers: { Cookie: cookie } });
+			if (res.status === 404) return undefined;
+			if (!res.ok) throw new Error(`GET /types/${file} → ${res.status}`);
+			return (await res.json()) as T;
+		}, 60_000);
 	return { nodes: await get<INodeTypeDescription[]>('nodes.json'), credentials: await get<TypeFiles['credentials']>('credentials.json') };
 }
 

@@ -85,31 +85,38 @@ interface SavedItem {
 /** What one run of a workflow did, in terms that do not change from run to run. */
 export interface RunSummary {
 	status: string;
-	/** Per node: per run, the number of items on each output (the routing). */
-	routes: Record<string, number[][]>;
-	/** Per node of `nodeTypePrefix`: per run, per output, its items (generation ids and times masked). */
-	items: Record<string, Array<Array<Array<Record<string, unknown>>>>>;
+	/** Per node: per run, per connection type (main, ai_tool…), the number of items on each output (the routing). */
+	routes: Record<string, Array<Record<string, number[]>>>;
+	/** Per node of ours: per run, per connection type, per output, its items masked. */
+	items: Record<string, Array<Record<string, Array<Array<Record<string, unknown>>>>>>;
 }
 
+type TaskData = Record<string, Array<SavedItem[] | null>>;
+
 /**
- * The run's routing, and the items our nodes sent, masked by `mask` (generation ids, times). Binary
- * data is summed up as its property, MIME type and file name.
+ * The run's routing, and the items the nodes `ours` picks (by node type) sent, passed through
+ * `mask` (for generation ids and times). Binary data is summed up as its property, MIME type and
+ * file name.
  */
 export function summarize(execution: Execution, nodeTypes: Record<string, string>, ours: (type: string) => boolean, mask: (value: unknown) => unknown): RunSummary {
 	const routes: RunSummary['routes'] = {};
 	const items: RunSummary['items'] = {};
+	const perType = <T>(task: { data?: unknown }, map: (outputs: Array<SavedItem[] | null>) => T): Record<string, T> =>
+		Object.fromEntries(Object.entries((task.data ?? {}) as TaskData).map(([type, outputs]) => [type, map(outputs)]));
 	for (const name of Object.keys(execution.runData).sort()) {
 		const runs = execution.runData[name];
-		routes[name] = runs.map((task) => (task.data?.main ?? []).map((output) => output?.length ?? 0));
+		routes[name] = runs.map((task) => perType(task, (outputs) => outputs.map((output) => output?.length ?? 0)));
 		if (!ours(nodeTypes[name] ?? '')) continue;
 		items[name] = runs.map((task) =>
-			(task.data?.main ?? []).map((output) =>
-				((output ?? []) as SavedItem[]).map((item) => {
-					const json = mask(item.json) as Record<string, unknown>;
-					if (!item.binary) return json;
-					const binary = Object.fromEntries(Object.entries(item.binary).map(([key, info]) => [key, mask({ mimeType: info.mimeType, fileName: info.fileName })]));
-					return { ...json, '(binary)': binary };
-				}),
+			perType(task, (outputs) =>
+				outputs.map((output) =>
+					(output ?? []).map((item) => {
+						const json = mask(item.json) as Record<string, unknown>;
+						if (!item.binary) return json;
+						const binary = Object.fromEntries(Object.entries(item.binary).map(([key, info]) => [key, mask({ mimeType: info.mimeType, fileName: info.fileName })]));
+						return { ...json, '(binary)': binary };
+					}),
+				),
 			),
 		);
 	}
