@@ -6,13 +6,14 @@
  * - .github/workflows/ci.yml and publish.yml: parse as YAML (the `yaml` package, strict), match
  *   GitHub's workflow schema (@action-validator/core, SchemaStore's schema), every action pinned
  *   to a version, and carry what this project relies on: CI runs `bash .ci/run` on push and
- *   pull_request; publishing runs on `v*.*.*` tags only, with `id-token: write` and
+ *   pull_request, with the whole history; publishing runs on `v*.*.*` tags only, with `id-token: write` and
  *   `contents: read` and no other permission, preflight → install → build → lint → unit tests →
  *   release checks → Node 24 → `npm publish --provenance --access public`, NODE_AUTH_TOKEN from
  *   the NPM_TOKEN secret; every `npm run` script and `node scripts/…` file they call exists.
  * - The preflight (scripts/release-preflight.mjs) passes for `v<package.json version>` and refuses
  *   another tag.
- * - CHANGELOG.md has this version's section and no placeholder left in it.
+ * - CHANGELOG.md has this version's section and no placeholder left in it, and the upgrade test's
+ *   baseline (e2e/lib/baseline.ts) is the release below it there.
  * - The package: `npm pack` holds only dist/ and package metadata, every node and credential that
  *   package.json's `n8n` section lists, each one's icons, no TypeScript sources, maps or tests;
  *   no runtime dependencies; under 150 kB packed.
@@ -87,8 +88,10 @@ if (ci) {
 		if (!/ubuntu/.test(String(job['runs-on']))) fail(file, 'the .ci/run job must run on an Ubuntu runner');
 		const ciEnv = { ...(ci.env ?? {}), ...(job.env ?? {}), ...(steps(job).find((s) => /\.ci\/run/.test(runs(s)))?.env ?? {}) };
 		if (String(ciEnv.CI) !== 'true') fail(file, 'the .ci/run step must have CI=true');
+		const checkout = steps(job).find((step) => /^actions\/checkout@/.test(step.uses ?? ''));
+		if (String(checkout?.with?.['fetch-depth']) !== '0') fail(file, 'checkout needs fetch-depth: 0 (the upgrade test builds the previous release from its commit)');
 	}
-	passed.push('ci.yml: YAML, workflow schema, `bash .ci/run` with CI=true on push and pull_request');
+	passed.push('ci.yml: YAML, workflow schema, `bash .ci/run` with CI=true and the whole history on push and pull_request');
 }
 
 const publish = readWorkflow('.github/workflows/publish.yml');
@@ -155,7 +158,14 @@ const section = changelog.split(/^## /m).find((part) => part.startsWith(`[${pkg.
 const placeholder = section.match(/\b(TODO|TBD|FIXME|XXX)\b|<[^>\n]*(fill|placeholder|describe)[^>\n]*>/i);
 if (placeholder) fail('CHANGELOG.md', `the ${pkg.version} section still holds "${placeholder[0]}"`);
 if (section && !/^### /m.test(section)) fail('CHANGELOG.md', `the ${pkg.version} section lists no changes`);
-passed.push(`CHANGELOG.md: a ${pkg.version} section, no placeholder`);
+// The upgrade test starts from the release before this one: the CHANGELOG's next section down.
+const versions = [...changelog.matchAll(/^## \[(\d+\.\d+\.\d+[^\]]*)\]/gm)].map((match) => match[1]);
+const previous = versions[versions.indexOf(pkg.version) + 1];
+const baselineFile = 'e2e/lib/baseline.ts';
+const baseline = existsSync(path.join(ROOT, baselineFile)) ? readFileSync(path.join(ROOT, baselineFile), 'utf8').match(/BASELINE\s*=\s*\{[^}]*version:\s*'([^']+)'/)?.[1] : undefined;
+if (!previous) fail('CHANGELOG.md', `no release below ${pkg.version}: the upgrade test needs one as its baseline`);
+else if (baseline !== previous) fail(baselineFile, `the upgrade test's BASELINE is ${baseline ?? 'not found'}, the release before ${pkg.version} is ${previous}`);
+passed.push(`CHANGELOG.md: a ${pkg.version} section, no placeholder; the upgrade test starts from ${previous} (${baselineFile})`);
 
 // ---- the package -----------------------------------------------------------------------------
 
