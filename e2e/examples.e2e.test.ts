@@ -2,11 +2,20 @@
  * Every example workflow, run headless by real n8n (`n8n execute`) with this package installed
  * as a community package, against the emulator: what a user would see in each branch. Runs on
  * the line E2E_N8N_LINE picks (2.x by default; CI runs it on 1.x too).
+ *
+ * The examples run on three gateways, with the credential's API at its default (Automatic):
+ * one serving both APIs, one serving only the unified video API, one serving only the seed's Luma
+ * endpoint. Each example gives its results on each, one create per prompt, on the right API.
+ * The seed-only gateway runs a subset (see RUNS): the nodes choose the Luma endpoint on a gateway
+ * serving both too, so there it would repeat the 'both' runs request for request but for one probe
+ * answer; the subset covers what only that gateway shows (the fetch-many wait, an extend by id,
+ * the agent's tools, the byte-identical body) without adding the full run's time to CI.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { LumaEmulator, SAMPLE_MP4 } from '../test/emulator/emulator';
+import type { ApiFlavour, ApiName, LoggedRequest } from '../test/emulator/emulator';
+import { LumaEmulator, PROBE_ID, SAMPLE_MP4 } from '../test/emulator/emulator';
 import type { Workflow } from './lib/examples';
 import { exampleFiles, loadExample, manualTwin, nodeOutputs, writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import { FakeModel } from './lib/fake-model';
@@ -17,6 +26,15 @@ const KEY = 'e2e-key-3b9f1c7d5a';
 let emulator: LumaEmulator;
 let model: FakeModel;
 let home: N8nHome;
+
+type Example = 'showcase' | 'form' | 'batch' | 'longer' | 'durable' | 'agent';
+const ALL: readonly Example[] = ['showcase', 'form', 'batch', 'longer', 'durable', 'agent'];
+/** Which examples run on which gateway (the APIs it serves). */
+const RUNS: Record<ApiFlavour, readonly Example[]> = {
+	both: ALL,
+	unified: ALL,
+	luma: ['form', 'batch', 'longer', 'agent'],
+};
 
 /** The agent example has no pinned chat message (it would shadow a user's chat): the test gives one. */
 function withChatMessage(example: Workflow): Workflow {
@@ -57,95 +75,179 @@ function expectVideo(binary: BinaryInfo | undefined, id: unknown): void {
 	expect(storedBytes(binary).equals(SAMPLE_MP4)).toBe(true);
 }
 
-test('showcase: one prompt completes with its video, one fails with its reason, one times out', async () => {
-	const run = await executeWorkflow(home, 'LumaShowcase000T');
-	const routed = nodeOutputs(run, 'Luma Wait');
-	expect(routed.map((item) => [item.json.prompt, item.output])).toEqual([
-		['A jellyfish drifting through a neon-lit ocean', 'Completed'],
-		['A scene the moderation refuses [fail]', 'Failed'],
-		['A glacier carving a valley, very slowly [slow]', 'Timed Out'],
-	]);
-	const [done, failed, slow] = routed;
-	expectVideo(done.binary?.data, done.json.id);
-	expect(failed.json.failureReason).toBe('Contains blacklisted words');
-	expect(slow.json).toEqual(expect.objectContaining({ state: 'queued', timedOut: true }));
-	// Each branch's node got exactly its items.
-	expect(nodeOutputs(run, 'Finished videos').map((item) => item.json.id)).toEqual([done.json.id]);
-	expect(nodeOutputs(run, 'Failed generations').map((item) => item.json.id)).toEqual([failed.json.id]);
-	expect(nodeOutputs(run, 'Still running').map((item) => item.json.id)).toEqual([slow.json.id]);
-	expect(emulator.acceptedCreates).toBe(3);
+/** The API the examples' creates (Ray 2, node version 1) go to on a gateway: the Luma endpoint wherever it is served. */
+function createApi(apis: ApiFlavour): ApiName {
+	return apis === 'unified' ? 'unified' : 'luma';
+}
+
+const isProbe = (entry: LoggedRequest) => entry.method === 'GET' && entry.url.includes(PROBE_ID);
+
+/**
+ * What the gateway saw of one run: each prompt created once (billed once), every create sent to
+ * `api` and accepted there (none tried on a route the gateway lacks), every wait asked on `api`,
+ * the gateway's APIs found out once per run (one free probe read each), and the key on every request.
+ */
+function expectGatewaySaw(apis: ApiFlavour, prompts: number): void {
+	const api = createApi(apis);
+	expect([...emulator.createsByPrompt.values()]).toEqual(Array<number>(prompts).fill(1));
+	expect(emulator.acceptedCreates).toBe(prompts);
+	const posts = emulator.log.filter((entry) => entry.method === 'POST');
+	expect(posts.map((entry) => [entry.endpoint, entry.api, entry.status])).toEqual(Array(prompts).fill(['create', api, 201]));
+	const fetches = emulator.log.filter((entry) => entry.endpoint === 'fetchOne' || entry.endpoint === 'fetchMany');
+	expect(fetches.length).toBeGreaterThan(0);
+	expect(fetches.every((entry) => entry.api === api)).toBe(true);
+	// The only requests to a route this gateway lacks are the probe reads, one per API.
+	expect(emulator.log.filter((entry) => entry.endpoint === 'other').every(isProbe)).toBe(true);
+	expect(emulator.log.filter(isProbe).map((entry) => entry.url.split('?')[0]).sort()).toEqual(
+		['/v2/generate/video/luma-ai/generation', '/v2/video/generations'],
+	);
 	expect(emulator.log.every((entry) => entry.endpoint === 'asset' || entry.authorization === `Bearer ${KEY}`)).toBe(true);
-});
+}
 
-test('form example (twin with its pinned submission): the video reaches "Show the video"', async () => {
-	const run = await executeWorkflow(home, 'LumaFormVideo00T');
-	const [item] = nodeOutputs(run, 'Show the video');
-	expect(item.json).toEqual(expect.objectContaining({ Prompt: 'A paper boat sailing down a rainy street', state: 'completed' }));
-	expectVideo(item.binary?.data, item.json.id);
-	expect(emulator.log.find((entry) => entry.endpoint === 'create')?.body).toEqual({
-		prompt: 'A paper boat sailing down a rainy street',
-		aspect_ratio: '9:16',
-		model: 'ray-2',
-		loop: false,
-	});
-});
+/** The create bodies the gateway accepted, in order. */
+function createBodies(): Array<Record<string, unknown>> {
+	return emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => entry.body as Record<string, unknown>);
+}
 
-test('scheduled batch (twin): one item per finished video, each with its MP4 in "video"', async () => {
-	const run = await executeWorkflow(home, 'LumaBatchDaily0T');
-	const finished = nodeOutputs(run, 'One item per finished video');
-	expect(finished).toHaveLength(4);
-	for (const item of finished) {
-		expectVideo(item.binary?.video, item.json.id);
-	}
-	expect(emulator.acceptedCreates).toBe(4);
-	// The four ids are waited for together: the first wait request is one fetch-many of all four.
-	const firstFetch = emulator.log.find((entry) => entry.endpoint === 'fetchMany' || entry.endpoint === 'fetchOne');
-	expect(firstFetch?.endpoint).toBe('fetchMany');
-	expect(new URL(firstFetch!.url, emulator.baseUrl).searchParams.getAll('generation_ids[]')).toHaveLength(4);
-});
-
-test('longer video: generate, wait, extend that generation, wait', async () => {
-	const run = await executeWorkflow(home, 'LumaLongVideo00T');
-	const [first] = nodeOutputs(run, 'Wait for the first part');
-	const [longer] = nodeOutputs(run, 'The longer video');
-	expect(first.output).toBe('Completed');
-	expect(longer.json.state).toBe('completed');
-	expectVideo(longer.binary?.data, longer.json.id);
-	const creates = emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => entry.body as Record<string, unknown>);
-	expect(creates).toHaveLength(2);
-	expect(creates[1].keyframes).toEqual({ frame0: { type: 'generation', id: first.json.id } });
-	expect(longer.json.id).not.toBe(first.json.id);
-});
-
-test('durable wait (twin): videos that finish within Luma Wait\'s window reach "Finished videos" without parking', async () => {
-	const run = await executeWorkflow(home, 'LumaDurableWaitT');
-	const finished = nodeOutputs(run, 'Finished videos');
-	expect(finished.map((item) => [item.json.prompt, item.json.state])).toEqual([
-		['A lighthouse in a storm, waves crashing, night', 'completed'],
-		['A paper lantern rising over a quiet lake', 'completed'],
-	]);
-	expect(finished.every((item) => typeof item.json.giveUpAt === 'string')).toBe(true);
-	expect(emulator.acceptedCreates).toBe(2);
-	const ran = Object.keys(run.data.resultData.runData);
-	expect(ran).not.toContain('Park 2 minutes');
-	expect(ran).not.toContain('Gave up (ids kept)');
-});
-
-test('AI agent (twin, scripted model): Luma Generate, then Luma Wait with its id; the model reads the video URL', async () => {
-	model.play([
-		{ toolCalls: [{ id: 'gen', name: 'Luma_Generate', args: { prompt: 'A calm lake at dawn, mist rising' } }] },
-		() => {
-			const [created] = model.toolAnswer('gen') as Array<{ id: string }>;
-			return { toolCalls: [{ id: 'wait', name: 'Luma_Wait', args: { generationId: created.id } }] };
+const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
+	showcase: [
+		'showcase: one prompt completes with its video, one fails with its reason, one times out',
+		async (apis) => {
+			const run = await executeWorkflow(home, 'LumaShowcase000T');
+			const routed = nodeOutputs(run, 'Luma Wait');
+			expect(routed.map((item) => [item.json.prompt, item.output])).toEqual([
+				['A jellyfish drifting through a neon-lit ocean', 'Completed'],
+				['A scene the moderation refuses [fail]', 'Failed'],
+				['A glacier carving a valley, very slowly [slow]', 'Timed Out'],
+			]);
+			const [done, failed, slow] = routed;
+			expectVideo(done.binary?.data, done.json.id);
+			expect(failed.json.failureReason).toBe('Contains blacklisted words');
+			expect(slow.json).toEqual(expect.objectContaining({ state: 'queued', timedOut: true }));
+			// Each branch's node got exactly its items.
+			expect(nodeOutputs(run, 'Finished videos').map((item) => item.json.id)).toEqual([done.json.id]);
+			expect(nodeOutputs(run, 'Failed generations').map((item) => item.json.id)).toEqual([failed.json.id]);
+			expect(nodeOutputs(run, 'Still running').map((item) => item.json.id)).toEqual([slow.json.id]);
+			expectGatewaySaw(apis, 3);
 		},
-		{ text: 'Here is your lake video.' },
-	]);
-	const run = await executeWorkflow(home, 'LumaAgentVideo0T');
-	expect(run.data.resultData.error).toBeUndefined();
-	expect(run.data.resultData.runData['AI Agent'].at(-1)?.data?.main[0]?.[0]?.json.output).toBe('Here is your lake video.');
-	const [created] = model.toolAnswer('gen') as Array<Record<string, unknown>>;
-	expect(created).toEqual(expect.objectContaining({ id: expect.any(String), tokenCost: 500000 }));
-	expect(model.toolAnswer('wait')).toEqual([expect.objectContaining({ id: created.id, state: 'completed', videoUrl: `${emulator.baseUrl}/assets/${String(created.id)}.mp4` })]);
-	expect(emulator.acceptedCreates).toBe(1);
-	expect(JSON.stringify(model.requests)).not.toContain(KEY);
+	],
+	form: [
+		'form example (twin with its pinned submission): the video reaches "Show the video"',
+		async (apis) => {
+			const run = await executeWorkflow(home, 'LumaFormVideo00T');
+			const [item] = nodeOutputs(run, 'Show the video');
+			expect(item.json).toEqual(expect.objectContaining({ Prompt: 'A paper boat sailing down a rainy street', state: 'completed', api: createApi(apis) }));
+			expectVideo(item.binary?.data, item.json.id);
+			const seedBody = { prompt: 'A paper boat sailing down a rainy street', aspect_ratio: '9:16', model: 'ray-2', loop: false };
+			const [body] = createBodies();
+			if (apis === 'unified') {
+				expect(body).toEqual({ ...seedBody, model: 'luma/ray-2' });
+			} else {
+				// The Luma endpoint gets the bytes the node always sent.
+				expect(JSON.stringify(body)).toBe(JSON.stringify(seedBody));
+			}
+			expectGatewaySaw(apis, 1);
+		},
+	],
+	batch: [
+		'scheduled batch (twin): one item per finished video, each with its MP4 in "video"',
+		async (apis) => {
+			const run = await executeWorkflow(home, 'LumaBatchDaily0T');
+			const finished = nodeOutputs(run, 'One item per finished video');
+			expect(finished).toHaveLength(4);
+			for (const item of finished) {
+				expectVideo(item.binary?.video, item.json.id);
+			}
+			expectGatewaySaw(apis, 4);
+			const ids = finished.map((item) => String(item.json.id));
+			if (apis === 'unified') {
+				// No fetch-many there: each id is asked about on its own, at a steady pace, not in a tight
+				// loop (each video takes 3 s and Luma Wait asks every 10 s: at most twice each).
+				expect(emulator.count('fetchMany')).toBe(0);
+				const asked = emulator.log.filter((entry) => entry.endpoint === 'fetchOne').map((entry) => new URL(entry.url, emulator.baseUrl).searchParams.get('generation_id'));
+				for (const id of ids) {
+					const times = asked.filter((candidate) => candidate === id).length;
+					expect(times).toBeGreaterThanOrEqual(1);
+					expect(times).toBeLessThanOrEqual(2);
+				}
+			} else {
+				// The four ids are waited for together: the first wait request is one fetch-many of all four.
+				const firstFetch = emulator.log.find((entry) => entry.endpoint === 'fetchMany' || entry.endpoint === 'fetchOne');
+				expect(firstFetch?.endpoint).toBe('fetchMany');
+				expect(new URL(firstFetch!.url, emulator.baseUrl).searchParams.getAll('generation_ids[]').sort()).toEqual([...ids].sort());
+			}
+		},
+	],
+	longer: [
+		'longer video: generate, wait, extend that generation, wait',
+		async (apis) => {
+			const run = await executeWorkflow(home, 'LumaLongVideo00T');
+			const [first] = nodeOutputs(run, 'Wait for the first part');
+			const [longer] = nodeOutputs(run, 'The longer video');
+			expect(first.output).toBe('Completed');
+			expect(longer.json.state).toBe('completed');
+			expectVideo(longer.binary?.data, longer.json.id);
+			const creates = createBodies();
+			expect(creates).toHaveLength(2);
+			expect(creates[1].keyframes).toEqual({ frame0: { type: 'generation', id: first.json.id } });
+			expect(creates.map((body) => body.model)).toEqual(Array(2).fill(apis === 'unified' ? 'luma/ray-2' : 'ray-2'));
+			expect(longer.json.id).not.toBe(first.json.id);
+			expectGatewaySaw(apis, 2);
+		},
+	],
+	durable: [
+		'durable wait (twin): videos that finish within Luma Wait\'s window reach "Finished videos" without parking',
+		async (apis) => {
+			const run = await executeWorkflow(home, 'LumaDurableWaitT');
+			const finished = nodeOutputs(run, 'Finished videos');
+			expect(finished.map((item) => [item.json.prompt, item.json.state])).toEqual([
+				['A lighthouse in a storm, waves crashing, night', 'completed'],
+				['A paper lantern rising over a quiet lake', 'completed'],
+			]);
+			expect(finished.every((item) => typeof item.json.giveUpAt === 'string')).toBe(true);
+			const ran = Object.keys(run.data.resultData.runData);
+			expect(ran).not.toContain('Park 2 minutes');
+			expect(ran).not.toContain('Gave up (ids kept)');
+			expectGatewaySaw(apis, 2);
+		},
+	],
+	agent: [
+		'AI agent (twin, scripted model): Luma Generate, then Luma Wait with its id; the model reads the video URL',
+		async (apis) => {
+			model.play([
+				{ toolCalls: [{ id: 'gen', name: 'Luma_Generate', args: { prompt: 'A calm lake at dawn, mist rising' } }] },
+				() => {
+					const [created] = model.toolAnswer('gen') as Array<{ id: string }>;
+					return { toolCalls: [{ id: 'wait', name: 'Luma_Wait', args: { generationId: created.id } }] };
+				},
+				{ text: 'Here is your lake video.' },
+			]);
+			const run = await executeWorkflow(home, 'LumaAgentVideo0T');
+			expect(run.data.resultData.error).toBeUndefined();
+			expect(run.data.resultData.runData['AI Agent'].at(-1)?.data?.main[0]?.[0]?.json.output).toBe('Here is your lake video.');
+			const [created] = model.toolAnswer('gen') as Array<Record<string, unknown>>;
+			// Neither API reports a cost at create time here: the list price.
+			expect(created).toEqual(expect.objectContaining({ id: expect.any(String), tokenCost: 500000 }));
+			expect(model.toolAnswer('wait')).toEqual([expect.objectContaining({ id: created.id, state: 'completed', videoUrl: `${emulator.baseUrl}/assets/${String(created.id)}.mp4` })]);
+			expect(JSON.stringify(model.requests)).not.toContain(KEY);
+			expectGatewaySaw(apis, 1);
+		},
+	],
+};
+
+const GATEWAYS: Record<ApiFlavour, string> = {
+	both: 'a gateway serving both APIs',
+	unified: 'a gateway serving only the unified video API',
+	luma: 'a gateway serving only the seed\'s Luma endpoint',
+};
+
+describe.each(['both', 'unified', 'luma'] as const)('on %s', (apis) => {
+	beforeAll(() => emulator.configure({ apis }));
+
+	describe(`${GATEWAYS[apis]}, the credential's API at Automatic`, () => {
+		for (const example of RUNS[apis]) {
+			const [name, body] = TESTS[example];
+			test(name, () => body(apis));
+		}
+	});
 });
