@@ -10,7 +10,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-import type { IDataObject, INode } from 'n8n-workflow';
+import type { INode, INodeParameters } from 'n8n-workflow';
 
 import { CreateQueue } from '../../nodes/shared/transport/createQueue';
 import type { RunOptions, RunResult } from '../helpers/engine';
@@ -49,7 +49,7 @@ beforeEach(() => {
 
 afterEach(() => jest.restoreAllMocks());
 
-function execution(prompts: string[], generateOptions: IDataObject = {}, extra: Partial<RunOptions> = {}): RunOptions {
+function execution(prompts: string[], generateOptions: INodeParameters = {}, extra: Partial<RunOptions> = {}): RunOptions {
 	return {
 		nodes: [
 			node('Trigger', TRIGGER_TYPE),
@@ -64,7 +64,7 @@ function execution(prompts: string[], generateOptions: IDataObject = {}, extra: 
 }
 
 /** Only Luma Generate: an execution that holds a place in the queue. */
-function generateOnly(prompts: string[], generateOptions: IDataObject = {}, extra: Partial<RunOptions> = {}): RunOptions {
+function generateOnly(prompts: string[], generateOptions: INodeParameters = {}, extra: Partial<RunOptions> = {}): RunOptions {
 	return {
 		nodes: [node('Trigger', TRIGGER_TYPE), node('Generate', GENERATE_TYPE, { prompt: '={{ $json.prompt }}', options: generateOptions }) as INode],
 		connections: chain('Trigger', 'Generate'),
