@@ -261,5 +261,8 @@ describe(`upgrading from ${BASELINE.version} (git ${BASELINE.ref.slice(0, 7)}) i
 			expect(itemsOut(done, 'Finished videos').map((item) => [item.json.id, item.json.state])).toEqual(ids.map((generation) => [generation, 'completed']));
 			expect(ids).toHaveLength(PARKED_PROMPTS[index].length);
 		}
+		// One create per parked prompt, all before the upgrade.
+		const parked = PARKED_PROMPTS.flat();
+		expect(emulator.count('create', (entry) => parked.includes((entry.body as { prompt?: string }).prompt ?? ''))).toBe(parked.length);
 	});
 });

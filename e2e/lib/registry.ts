@@ -27,7 +27,7 @@ const REGISTRY_DIR = path.join(ROOT, 'e2e', 'registry');
 const VERDACCIO = path.join(REGISTRY_DIR, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
 
 /** Installs verdaccio into e2e/registry once per lockfile (about 10 s); later runs reuse it. */
-async function ensureVerdaccio(): Promise<void> {
+export async function ensureVerdaccio(): Promise<void> {
 	const hash = createHash('sha256').update(readFileSync(path.join(REGISTRY_DIR, 'package-lock.json'))).digest('hex').slice(0, 16);
 	const marker = path.join(REGISTRY_DIR, 'node_modules', `.installed-${hash}`);
 	if (existsSync(marker)) return;
