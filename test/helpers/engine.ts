@@ -231,6 +231,11 @@ export interface RunOptions {
 	/** Cancels the execution (as the Stop button does) after this many ms. */
 	cancelAfterMs?: number;
 	/**
+	 * Cancels the execution (as the Stop button does) when this promise settles: on an event, e.g.
+	 * once the emulator holds the node's long poll, rather than after a time.
+	 */
+	cancelOn?: Promise<unknown>;
+	/**
 	 * Runs as n8n retries this earlier execution: in mode `retry`, with its node contexts
 	 * (`run.data.executionData.contextData`) handed back. Otherwise a new `manual` execution.
 	 */
@@ -308,6 +313,8 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	if (options.cancelAfterMs !== undefined) {
 		setTimeout(() => execution.cancel(), options.cancelAfterMs);
 	}
+	const cancel = () => execution.cancel();
+	void options.cancelOn?.then(cancel, cancel);
 	let run: IRun;
 	try {
 		run = await execution;

@@ -210,17 +210,31 @@ describe('never paying twice', () => {
 		expect(env.emulator.count('create')).toBe(3);
 	});
 
-	test('100 items against a limit of 20 a minute: paced, none fails with 429', async () => {
+	test('100 items against a limit of 20 a minute: all created in item order, each billed once; a 429 pauses the account\'s queue, never fails an item', async () => {
 		// The clock runs 100x faster: a "minute" is 600 ms for both the node and the emulator.
-		env.emulator.configure({ createLimit: { count: 20, windowMs: 600 } });
+		env.emulator.configure({ createLimit: { count: 20, windowMs: 600 }, faults: { retryAfterMs: 100 } });
+		// Besides any the limit refuses, the first three creates are refused 429 with Retry-After 0.1 s.
+		env.emulator.failNext('create', '429', '429', '429');
 		const prompts = Array.from({ length: 100 }, (_, i) => ({ prompt: `Batch prompt ${i}` }));
-		const result = await generate({ prompt: '={{ $json.prompt }}', options: { maxCreatesPerRun: 100 } }, prompts);
+		// Max Wait in Create Queue at its largest: a create ends on its answers, not on a slow machine's clock.
+		const result = await generate({ prompt: '={{ $json.prompt }}', options: { maxCreatesPerRun: 100, maxQueueWaitMinutes: 1440 } }, prompts);
 		expect(result.error).toBeUndefined();
+		expect(result.outputs('Generate')[0].map((item) => item.json.prompt)).toEqual(prompts.map((p) => p.prompt));
 		expect(result.outputs('Generate')[0].filter((item) => item.json.id)).toHaveLength(100);
 		expect(env.emulator.acceptedCreates).toBe(100);
-		// Sent in item order (a rare 429 from arrival jitter is retried in place, never skipped).
-		const sent = env.emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => Number((entry.body as any).prompt.split(' ')[2]));
+		expect([...env.emulator.createsByPrompt.values()]).toEqual(prompts.map(() => 1));
+		// Sent in item order: a refused create goes out again before the next item.
+		const creates = env.emulator.log.filter((entry) => entry.endpoint === 'create');
+		const sent = creates.map((entry) => Number((entry.body as any).prompt.split(' ')[2]));
 		expect(sent).toEqual([...sent].sort((a, b) => a - b));
-		expect(env.emulator.count('create', (entry) => entry.status === 429)).toBeLessThanOrEqual(5);
+		// Each scripted 429 paused the queue for its Retry-After: the node reads the clock when the 429
+		// reaches it (after the server saw the request) and sends nothing before the pause ends.
+		expect(creates.slice(0, 4).map((entry) => entry.status)).toEqual([429, 429, 429, 201]);
+		for (let i = 0; i < 3; i++) expect(creates[i + 1].at - creates[i].at).toBeGreaterThanOrEqual(100);
+		// Paced at the account's rate, a create every 30 ms: one leaves at least 30 ms after the one
+		// before left, which was after the answer to the one before that. So any three in a row span
+		// at least 30 ms as the server sees them, however slow the machine (unpaced: a few ms).
+		const spans = creates.slice(2).map((entry, i) => entry.at - creates[i].at);
+		expect(Math.min(...spans)).toBeGreaterThanOrEqual(30);
 	});
 });

@@ -5,23 +5,29 @@ import type { EmulatorOptions, Shape, WaitParam } from '../emulator/emulator';
 import { SAMPLE_MP4 } from '../emulator/emulator';
 import { binaryBuffer, chain, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
 import { TEST_KEY, useEmulator } from '../helpers/emulator';
+import { until, withClockJump } from '../helpers/events';
+import { timing } from '../../nodes/shared/timing';
 
 const env = useEmulator();
 const COMPLETED = 0;
 const FAILED = 1;
 const TIMED_OUT = 2;
+/** Longer than any test runs (ms), and than the clock jumps ahead. */
+const NEVER = 10_000_000;
 
-function wait(parameters: INode['parameters'], inputs: Array<Record<string, unknown>>, nodeExtra: Partial<INode> = {}, cancelAfterMs?: number) {
+function wait(parameters: INode['parameters'], inputs: Array<Record<string, unknown>>, nodeExtra: Partial<INode> = {}, cancelOn?: Promise<unknown>) {
 	return runWorkflow({
-		nodes: [node('Trigger', TRIGGER_TYPE), { ...node('Wait', WAIT_TYPE, parameters), ...nodeExtra }],
+		// Max Wait never ends a wait unless the test sets it: an outcome must not race the clock.
+		nodes: [node('Trigger', TRIGGER_TYPE), { ...node('Wait', WAIT_TYPE, { maxWaitSeconds: 21_600, ...parameters }), ...nodeExtra }],
 		connections: chain('Trigger', 'Wait'),
 		items: items(...inputs),
 		credentials: env.credentials,
-		cancelAfterMs,
+		cancelOn,
 	});
 }
 
-const fetches = () => env.emulator.count('fetchOne') + env.emulator.count('fetchMany');
+/** The fetches the node sent (the gateway checks are logged apart, as `probe`). */
+const asked = () => env.emulator.log.filter((entry) => entry.endpoint === 'fetchOne' || entry.endpoint === 'fetchMany');
 
 describe('routing by state', () => {
 	test('Wait Until Completed: queued → dreaming → completed goes to Completed; a failure goes to Failed with its reason', async () => {
@@ -48,11 +54,19 @@ describe('routing by state', () => {
 	});
 
 	test('a generation slower than Max Wait lands in Timed Out with its id and last state', async () => {
-		const slow = env.emulator.seed('glacial', { queuedMs: 100_000 });
-		const result = await wait({ maxWaitSeconds: 50 }, [{ id: slow, keep: 'me' }]);
+		const slow = env.emulator.seed('glacial', { queuedMs: NEVER });
+		// Max Wait in real seconds: only the clock's jump, once the node has had an answer (it asks
+		// again only after one), can end it.
+		timing.secondMs = 1_000;
+		const result = await withClockJump(
+			() => asked().length >= 2,
+			50_000,
+			() => wait({ maxWaitSeconds: 50 }, [{ id: slow, keep: 'me' }]),
+		);
 		expect(result.outputs('Wait')[TIMED_OUT]).toEqual([
 			{ json: { id: slow, keep: 'me', state: 'queued', timedOut: true, waitedSeconds: expect.any(Number) }, pairedItem: { item: 0 } },
 		]);
+		expect(result.outputs('Wait')[TIMED_OUT][0].json.waitedSeconds).toBeGreaterThanOrEqual(50);
 	});
 
 	test('an item back from an earlier Timed Out (the park-and-wait-again loop) sheds those fields; its known state holds', async () => {
@@ -105,17 +119,24 @@ describe('every API shape the page allows', () => {
 });
 
 describe('request counts', () => {
-	test('one generation lasting 4 hold windows costs at most 5 fetches', async () => {
-		const id = env.emulator.seed('four windows', { queuedMs: 600, dreamingMs: 550 });
+	test('a long wait costs one fetch per hold window: each is held a whole window, the last answered when the generation completes', async () => {
+		const id = env.emulator.seed('four windows', { queuedMs: NEVER });
+		// The generation completes while the fourth fetch is held, after three whole windows.
+		const completes = until(() => asked().filter((entry) => entry.hold === 'capped').length >= 3 && env.emulator.holding === 1).then(() =>
+			env.emulator.finish(id),
+		);
 		const result = await wait({}, [{ id }]);
-		expect(result.outputs('Wait')[COMPLETED]).toHaveLength(1);
-		expect(fetches()).toBeLessThanOrEqual(5);
-		expect(fetches()).toBeGreaterThanOrEqual(4);
+		await completes;
+		expect(result.outputs('Wait')[COMPLETED].map((item) => item.json.id)).toEqual([id]);
+		const holds = asked().map((entry) => entry.hold);
+		expect(holds.length).toBeGreaterThanOrEqual(4);
+		expect(holds).toEqual([...holds.slice(0, -1).map(() => 'capped'), 'reached']);
 	});
 
-	// As for one generation (4 windows, at most 5 fetches): one fetch per hold window per 50 ids,
-	// plus the one that brings the answer. Generations seeded a moment apart finish a moment
-	// apart; a server answering when *any* id is ready must not cost a fetch per straggler.
+	// As for one generation: one fetch per hold window per 50 ids, plus the one that brings the
+	// answer. Generations seeded a moment apart finish a moment apart; a server answering when
+	// *any* id is ready must not cost a fetch per straggler. (The server holds each fetch a whole
+	// window: a slow machine can only make the count smaller.)
 	test.each(['any', 'all'] as const)('100 generations cost at most ceil(100/50) fetches per hold window (fetch-many answers on %s)', async (manyReturns) => {
 		env.emulator.configure({ manyReturns });
 		const ids = Array.from({ length: 100 }, (_, i) => env.emulator.seed(`many ${i}`, { queuedMs: 600 + i / 10, dreamingMs: 550 }));
@@ -131,13 +152,15 @@ describe('request counts', () => {
 		const id = env.emulator.seed('impatient server', { queuedMs: 300, dreamingMs: 400 });
 		await wait({}, [{ id }]);
 		const fetched = env.emulator.log.filter((entry) => entry.endpoint === 'fetchOne');
-		const times = fetched.map((entry) => entry.at);
-		// From each answer to the next question; a busy machine can only make these longer.
-		const gaps = fetched.slice(1).map((entry, i) => entry.at - fetched[i].doneAt!);
-		// Pauses start at 1 s and grow to 5 s (10 ms to 50 ms on this 100x clock); a tight loop would
-		// ask again within a millisecond. (The server notes an answer done a little after the client has it.)
-		expect(Math.min(...gaps)).toBeGreaterThanOrEqual(5);
-		expect(times.length).toBeLessThanOrEqual(Math.ceil(700 / 10) / 3);
+		// Pauses start at 1 s and grow to 5 s (10 ms to 50 ms on this 100x clock), counted from each
+		// question. The node asks only once it has the answer to the question before, so any three
+		// questions in a row span at least one pause as the server sees them, however slow the
+		// machine; a tight loop would ask three times within a few milliseconds. (Timers and
+		// Date.now() round to the millisecond: 2 ms of slack.)
+		const spans = fetched.slice(2).map((entry, i) => entry.at - fetched[i].at);
+		expect(Math.min(...spans)).toBeGreaterThanOrEqual(timing.pollPauseMinMs - 2);
+		// Over the generation's life (700 ms from its creation) those pauses allow at most about 18 questions.
+		expect(fetched.length).toBeLessThanOrEqual(Math.ceil(700 / 10) / 3);
 	});
 
 	test('early answers below the target are followed by a pause, not a tight loop', async () => {
@@ -206,14 +229,24 @@ describe('fall-back and errors', () => {
 });
 
 describe('cancel', () => {
-	test('stopping the execution mid-wait ends the node within a second and leaves no request loop', async () => {
-		env.emulator.configure({ holdMs: 30_000 });
-		const id = env.emulator.seed('forever', { queuedMs: 10_000_000 });
-		const result = await wait({ maxWaitSeconds: 3600 }, [{ id }], {}, 300);
-		expect(result.elapsedMs).toBeLessThan(1300);
-		const seen = env.emulator.log.length;
-		await new Promise((resolve) => setTimeout(resolve, 300));
-		expect(env.emulator.log.length).toBe(seen);
+	test('stopping the execution mid-wait ends the node while the server still holds its request; no request follows', async () => {
+		// Nothing but the cancel can end this wait: the generation, the server's hold, the client's
+		// long-poll timeout and Max Wait all outlast the test.
+		env.emulator.configure({ holdMs: NEVER });
+		timing.longPollTimeoutMs = NEVER;
+		const id = env.emulator.seed('forever', { queuedMs: NEVER });
+		let requestsAtCancel = -1;
+		// Stop is pressed once the node's long poll is held by the server.
+		const held = until(() => env.emulator.holding === 1).then(() => (requestsAtCancel = env.emulator.log.length));
+		const result = await wait({}, [{ id }], {}, held);
+		expect(result.error?.message).toBe('The execution was cancelled');
+		const asked = env.emulator.log.filter((entry) => entry.endpoint === 'fetchOne' || entry.endpoint === 'fetchMany');
+		expect(asked).toHaveLength(1);
+		// Never answered: the node let go of it rather than waiting the hold out.
+		expect(asked[0].hold).toBeUndefined();
+		// The node closed it, and asked nothing after the cancel.
+		await until(() => env.emulator.holding === 0);
+		expect(env.emulator.log).toHaveLength(requestsAtCancel);
 	});
 });
 

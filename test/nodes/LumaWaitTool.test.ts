@@ -8,9 +8,16 @@ import { NodeHelpers } from 'n8n-workflow';
 import { TOOL_MAX_WAIT_SECONDS } from '../../nodes/LumaWait/tool';
 import { chain, items, node, nodeTypes, runWorkflow, TRIGGER_TYPE, WAIT_TOOL_TYPE, WAIT_TYPE } from '../helpers/engine';
 import { useEmulator } from '../helpers/emulator';
+import { withClockJump } from '../helpers/events';
+import { timing } from '../../nodes/shared/timing';
 
 const env = useEmulator();
 const UNKNOWN = '11111111-2222-4333-8444-555555555555';
+/** Longer than any test runs (ms), and than the clock jumps ahead. */
+const NEVER = 10_000_000;
+/** The largest Max Wait: a call given it ends only on its outcome, never on a slow machine's clock. */
+const NO_LIMIT = { maxWaitSeconds: 21_600 };
+const asked = () => env.emulator.log.filter((entry) => entry.endpoint === 'fetchOne' || entry.endpoint === 'fetchMany');
 
 /**
  * One tool call: n8n's agent hands the tool one item holding the agent's own input, the
@@ -35,7 +42,7 @@ function modelSees(result: Awaited<ReturnType<typeof callTool>>) {
 describe('every outcome reaches the model on the first output, compact', () => {
 	test('completed: id, state, video and thumbnail URL, nothing of the raw answer or the input', async () => {
 		const id = env.emulator.seed('a calm lake');
-		const result = await callTool({ generationId: id });
+		const result = await callTool({ generationId: id }, NO_LIMIT);
 		expect(modelSees(result)).toEqual([
 			{
 				id,
@@ -48,13 +55,16 @@ describe('every outcome reaches the model on the first output, compact', () => {
 
 	test('failed: the reason, not an empty answer', async () => {
 		const id = env.emulator.seed('a banned thing [fail]');
-		const result = await callTool({ generationId: id });
+		const result = await callTool({ generationId: id }, NO_LIMIT);
 		expect(modelSees(result)).toEqual([{ id, state: 'failed', failureReason: 'Contains blacklisted words' }]);
 	});
 
 	test('timed out: the last state, how long it waited, and that calling again is the way on', async () => {
-		const id = env.emulator.seed('glacial', { queuedMs: 100_000 });
-		const result = await callTool({ generationId: id }, { maxWaitSeconds: 50 });
+		const id = env.emulator.seed('glacial', { queuedMs: NEVER });
+		// Max Wait in real seconds: only the clock's jump, once the call has had an answer (it asks
+		// again only after one), can end it.
+		timing.secondMs = 1_000;
+		const result = await withClockJump(() => asked().length >= 2, 50_000, () => callTool({ generationId: id }, { maxWaitSeconds: 50 }));
 		const [answer] = modelSees(result);
 		expect(answer).toEqual({ id, state: 'queued', timedOut: true, waitedSeconds: expect.any(Number), advice: expect.any(String) });
 		expect(answer.waitedSeconds).toBeGreaterThanOrEqual(50);
@@ -65,7 +75,7 @@ describe('every outcome reaches the model on the first output, compact', () => {
 	test('the generation id is the model\'s argument, not an "id" the agent\'s input happens to carry', async () => {
 		const wanted = env.emulator.seed('wanted');
 		const other = env.emulator.seed('other [fail]');
-		const result = await callTool({ id: other, generationId: wanted });
+		const result = await callTool({ id: other, generationId: wanted }, NO_LIMIT);
 		expect(modelSees(result).map((answer) => [answer.id, answer.state])).toEqual([[wanted, 'completed']]);
 	});
 });
@@ -92,12 +102,25 @@ describe('errors stay errors', () => {
 
 describe('tool-mode parameters', () => {
 	test(`Max Wait defaults to ${TOOL_MAX_WAIT_SECONDS} s, one agent turn (600 s as an ordinary node)`, async () => {
-		const id = env.emulator.seed('slower than a turn', { queuedMs: 100_000 });
-		const [answer] = modelSees(await callTool({ generationId: id }));
-		expect(answer.timedOut).toBe(true);
-		expect(answer.waitedSeconds).toBeGreaterThanOrEqual(TOOL_MAX_WAIT_SECONDS);
-		expect(answer.waitedSeconds).toBeLessThan(TOOL_MAX_WAIT_SECONDS + 30);
+		expect(defaults(WAIT_TOOL_TYPE).maxWaitSeconds).toBe(TOOL_MAX_WAIT_SECONDS);
 		expect(defaults(WAIT_TYPE).maxWaitSeconds).toBe(600);
+		// A call left at the default, while the server holds its first fetch, sees the clock move
+		// 300 s ahead: past one turn, short of 600 s. It stops asking there and comes back timed out.
+		// (Max Wait in real seconds here: only the jump can end it.)
+		timing.secondMs = 1_000;
+		const id = env.emulator.seed('slower than a turn', { queuedMs: NEVER });
+		let askedAtJump = -1;
+		const result = await withClockJump(
+			() => env.emulator.holding === 1,
+			300_000,
+			() => callTool({ generationId: id }),
+			() => (askedAtJump = asked().length),
+		);
+		const [answer] = modelSees(result);
+		expect(answer.timedOut).toBe(true);
+		expect(answer.waitedSeconds).toBeGreaterThanOrEqual(300);
+		expect(askedAtJump).toBeGreaterThanOrEqual(1);
+		expect(asked()).toHaveLength(askedAtJump);
 	});
 
 	test('the Generation ID defaults to a parameter the model fills, described for it; the ordinary node keeps {{ $json.id }}', () => {
@@ -118,7 +141,7 @@ describe('tool-mode parameters', () => {
 
 	test('Download Video is not offered to a tool (a model cannot read binary data): nothing is downloaded', async () => {
 		const id = env.emulator.seed('no download');
-		const result = await callTool({ generationId: id }, { downloadVideo: true });
+		const result = await callTool({ generationId: id }, { ...NO_LIMIT, downloadVideo: true });
 		expect(result.outputs('Wait')[0][0].binary).toBeUndefined();
 		expect(env.emulator.count('asset')).toBe(0);
 	});

@@ -6,6 +6,8 @@
 import { normalizeBaseUrl } from '../../nodes/shared/transport';
 import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
 import { TEST_KEY, useEmulator } from '../helpers/emulator';
+import { withClockJump } from '../helpers/events';
+import { timing } from '../../nodes/shared/timing';
 
 const env = useEmulator();
 const ID = '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9';
@@ -19,7 +21,8 @@ function generate(credentials = env.credentials) {
 	});
 }
 
-function waitFor(id: string, maxWaitSeconds = 30) {
+/** Max Wait never ends a wait unless the test sets it: an outcome must not race the clock. */
+function waitFor(id: string, maxWaitSeconds = 21_600) {
 	return runWorkflow({
 		nodes: [node('Trigger', TRIGGER_TYPE), node('Wait', WAIT_TYPE, { maxWaitSeconds })],
 		connections: chain('Trigger', 'Wait'),
@@ -96,9 +99,14 @@ describe('answers the nodes cannot read', () => {
 	] as const)('to every fetch: %s', async (_label, kind, message) => {
 		const id = env.emulator.seed('a quiet meadow');
 		env.emulator.failNext('fetchOne', ...Array.from({ length: 1000 }, () => kind));
-		const result = await waitFor(id, 20);
 		// A server that keeps answering garbage is asked again until Max Wait: the item times out
 		// with the reason, never lands in Failed (the generation itself may be fine).
+		// Max Wait (20 s) in real seconds: it passes only when the clock jumps, once the node asked
+		// again after a read gave up on the garbage (its sixth fetch). With 200 ms of Max Wait, a busy
+		// machine once got no whole read (5 tries and their backoff) done in time: no reason to give.
+		timing.secondMs = 1_000;
+		const fetches = () => env.emulator.count('fetchOne');
+		const result = await withClockJump(() => fetches() >= 6, 20_000, () => waitFor(id, 20));
 		expect(result.outputs('Wait')[1]).toEqual([]);
 		const [timedOut] = result.outputs('Wait')[2];
 		expect(timedOut.json.lastError).toMatch(message);

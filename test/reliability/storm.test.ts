@@ -7,6 +7,7 @@ import type { INodeExecutionData } from 'n8n-workflow';
 
 import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
 import { TEST_KEY, useEmulator } from '../helpers/emulator';
+import { until } from '../helpers/events';
 
 const STORM = {
 	faults: { error5xx: 0.1, tooMany429: 0.1, reset: 0.02, hang: 0.01, retryAfterMs: 20, on: ['create', 'fetchOne', 'fetchMany'] as const },
@@ -14,6 +15,11 @@ const STORM = {
 };
 
 const env = useEmulator({ holdMs: 300, queuedMs: 150, dreamingMs: 300, failureRate: STORM.failureRate, seed: 42 });
+
+/** Jest's timeout is the only bound on how long a storm takes: a hang detector, far above a busy machine's run. */
+const HANG_MS = 600_000;
+/** Longer than any test runs (ms). */
+const NEVER = 10_000_000;
 
 function stormWorkflow(count: number) {
 	const prompts = Array.from({ length: count }, (_, i) => ({ prompt: `Storm prompt number ${i}`, row: i }));
@@ -23,11 +29,13 @@ function stormWorkflow(count: number) {
 			{
 				...node('Generate', GENERATE_TYPE, {
 					prompt: '={{ $json.prompt }}',
-					options: { maxCreatesPerRun: count, createsPerMinute: 600 },
+					// Max Wait in Create Queue at its largest: a create ends on its answers, not on the clock.
+					options: { maxCreatesPerRun: count, createsPerMinute: 600, maxQueueWaitMinutes: 1440 },
 				}),
 				onError: 'continueRegularOutput' as const,
 			},
-			{ ...node('Wait', WAIT_TYPE, { maxWaitSeconds: 6000 }), onError: 'continueRegularOutput' as const },
+			// The largest Max Wait: every item ends on its generation's outcome, never on a slow machine's clock.
+			{ ...node('Wait', WAIT_TYPE, { maxWaitSeconds: 21_600 }), onError: 'continueRegularOutput' as const },
 		],
 		connections: chain('Trigger', 'Generate', 'Wait'),
 		items: items(...prompts),
@@ -72,17 +80,27 @@ describe('fault storm', () => {
 
 		// And the key stayed secret.
 		expect(JSON.stringify([result.run.data, logLines])).not.toContain(TEST_KEY);
-	}, 240_000);
+	}, HANG_MS);
 
 	test('the emulator restarts in the middle of the waits: the waits resume and nothing is lost', async () => {
-		env.emulator.configure({ queuedMs: 400, dreamingMs: 600 });
+		// No generation ends by itself: the restart is certainly in the middle of the waits.
+		env.emulator.configure({ queuedMs: NEVER });
 		const running = runWorkflow(stormWorkflow(60));
-		await new Promise((resolve) => setTimeout(resolve, 500));
+		// Every create accepted, and Luma Wait's long polls held by the server.
+		await until(() => env.emulator.acceptedCreates === 60 && env.emulator.holding > 0);
 		await env.emulator.restart(150);
+		const restartedAt = env.emulator.log.length;
+		// Then every generation ends as planned at create (5% fail).
+		for (const generation of env.emulator.generations.values()) {
+			env.emulator.finish(generation.id, generation.outcome, 0, generation.failureReason ?? undefined);
+		}
 		const result = await running;
 		const out = collect(result.outputs('Wait'));
 		expect(out).toHaveLength(60);
+		expect(new Set(out.map((entry) => entry.row)).size).toBe(60);
 		expect(out.filter((e) => e.output === 'completed').length + out.filter((e) => e.json.failureReason).length).toBe(60);
 		expect(env.emulator.acceptedCreates).toBe(60);
-	}, 60_000);
+		// The outcomes came from answers after the restart: the waits resumed.
+		expect(env.emulator.log.slice(restartedAt).some((entry) => entry.endpoint === 'fetchMany' && entry.status === 200)).toBe(true);
+	}, HANG_MS);
 });

@@ -1,13 +1,16 @@
 /** The transport's rules, seen through the nodes in n8n's real engine against the emulator. */
+import { timing } from '../../nodes/shared/timing';
 import { retryAfterMs } from '../../nodes/shared/transport';
 import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
 import { TEST_KEY, useEmulator } from '../helpers/emulator';
+import { until, withClockJump } from '../helpers/events';
 
 const env = useEmulator();
 
 function waitFor(id: string, extra: Record<string, unknown> = {}) {
 	return runWorkflow({
-		nodes: [node('Trigger', TRIGGER_TYPE), node('Wait', WAIT_TYPE, { maxWaitSeconds: 30, ...extra })],
+		// Max Wait never ends a wait unless the test sets it: an outcome must not race the clock.
+		nodes: [node('Trigger', TRIGGER_TYPE), node('Wait', WAIT_TYPE, { maxWaitSeconds: 21_600, ...extra })],
 		connections: chain('Trigger', 'Wait'),
 		items: items({ id }),
 		credentials: env.credentials,
@@ -16,7 +19,8 @@ function waitFor(id: string, extra: Record<string, unknown> = {}) {
 
 function generateOne(prompt = 'A lighthouse at dawn', credentials = env.credentials) {
 	return runWorkflow({
-		nodes: [node('Trigger', TRIGGER_TYPE), node('Generate', GENERATE_TYPE, { prompt })],
+		// Max Wait in Create Queue at its largest: a create ends on its answers, not on a slow machine's clock.
+		nodes: [node('Trigger', TRIGGER_TYPE), node('Generate', GENERATE_TYPE, { prompt, options: { maxQueueWaitMinutes: 1440 } })],
 		connections: chain('Trigger', 'Generate'),
 		items: items({}),
 		credentials,
@@ -27,29 +31,43 @@ describe('reads', () => {
 	test('are retried through 5xx, 429 and a reset until they succeed', async () => {
 		const id = env.emulator.seed('retry me', { queuedMs: 0, dreamingMs: 0 });
 		env.emulator.failNext('fetchOne', '503', '429', 'reset', '500');
-		const result = await waitFor(id, { maxWaitSeconds: 600 });
+		const result = await waitFor(id);
 		expect(result.error).toBeUndefined();
 		expect(result.outputs('Wait')[0].map((item) => item.json.state)).toEqual(['completed']);
 		expect(env.emulator.count('fetchOne')).toBe(5);
 	});
 
-	test('are retried a bounded number of times; the item then times out with the reason', async () => {
+	test('are retried a bounded number of times, further apart each time; the item then times out with the reason', async () => {
 		const id = env.emulator.seed('never answered', { queuedMs: 0, dreamingMs: 0 });
-		env.emulator.failNext('fetchOne', ...Array<'503'>(200).fill('503'));
-		const result = await waitFor(id, { maxWaitSeconds: 30 });
+		env.emulator.failNext('fetchOne', ...Array<'503'>(1000).fill('503'));
+		// Max Wait in real seconds: it passes only when the clock jumps, once the node asked again
+		// after a read gave up (its sixth fetch), however slowly the machine got there.
+		timing.secondMs = 1_000;
+		const fetched = () => env.emulator.log.filter((entry) => entry.endpoint === 'fetchOne');
+		const result = await withClockJump(() => fetched().length >= 6, 30_000, () => waitFor(id, { maxWaitSeconds: 30 }));
 		const [timedOut] = result.outputs('Wait')[2];
 		expect(timedOut.json).toMatchObject({ id, timedOut: true, state: null });
 		expect(timedOut.json.lastError).toMatch(/HTTP 503/);
-		// Backoff and pauses grow: 30 "seconds" of Max Wait (300 ms on this 100x clock) is a few dozen tries, not a tight loop.
-		expect(env.emulator.count('fetchOne')).toBeLessThan(60);
+		expect(result.outputs('Wait')[1]).toEqual([]);
+		// One read is tried 5 times (retries 1 to 4 logged), then the wait asks again with a new read.
+		const retries = logLines.map((line) => new RegExp(`^Fetching generation ${id}: HTTP 503, retry (\\d+) in`).exec(line.message)?.[1]).filter(Boolean);
+		expect(Math.max(...retries.map(Number))).toBe(4);
+		// The first read's tries, as the server saw them: each retry waits a backoff that doubles from
+		// 1 s (10 ms on this clock, jittered down to half) after the answer, and the server saw the
+		// try before that answer: a slow machine only adds to these gaps. (2 ms: timers and clocks round.)
+		const gaps = fetched().slice(1, 5).map((entry, i) => entry.at - fetched()[i].at);
+		gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual((timing.retryBaseMs * 2 ** i) / 2 - 2));
 	});
 
 	test('honour Retry-After', async () => {
 		const id = env.emulator.seed('slow down', { queuedMs: 0, dreamingMs: 0 });
 		env.emulator.configure({ faults: { retryAfterMs: 400 } });
 		env.emulator.failNext('fetchOne', '429');
-		await waitFor(id, { maxWaitSeconds: 100 });
+		// (Max Wait cannot end the wait first: a retry that would end after it is not made.)
+		await waitFor(id);
 		const [first, second] = env.emulator.log.filter((entry) => entry.endpoint === 'fetchOne');
+		// The node waits the 400 ms after the 429 reached it, and the server saw the first request
+		// before it answered: a slow machine can only add to this. (Timers round to the ms: 20 ms of slack.)
 		expect(second.at - first.at).toBeGreaterThanOrEqual(380);
 	});
 
@@ -75,14 +93,21 @@ describe('creates', () => {
 	});
 
 	test('are retried after a refused connection (nothing was sent)', async () => {
-		const { baseUrl } = env.emulator;
+		// The node learns the gateway's API first, so the create itself is what meets the refusal.
+		expect((await generateOne('While the gateway is up')).error).toBeUndefined();
 		await env.emulator.stop();
-		const running = generateOne('Refused first', { apiKey: TEST_KEY, baseUrl });
-		setTimeout(() => void env.emulator.start(), 60);
+		const from = logLines.length;
+		const running = generateOne('Refused first');
+		// The gateway comes back once the create was refused and a retry is planned (the retry waits
+		// a backoff; the server is listening again a few event-loop turns after the log line).
+		const refused = (line: { message: string }) => /^Creating the generation for item 0: ECONNREFUSED, retry \d+ in/.test(line.message);
+		await until(() => logLines.slice(from).some(refused));
+		await env.emulator.start();
 		const result = await running;
 		expect(result.error).toBeUndefined();
 		expect(result.outputs('Generate')[0][0].json.id).toEqual(expect.any(String));
-		expect(env.emulator.acceptedCreates).toBe(1);
+		expect(env.emulator.createsByPrompt.get('Refused first')).toBe(1);
+		expect(env.emulator.acceptedCreates).toBe(2);
 	});
 
 	test.each([
