@@ -32,29 +32,18 @@ export interface ModelRules {
 	replacedBy?: ModelId;
 }
 
-const RAY2_RATIOS = ['16:9', '1:1', '9:16', '4:3', '3:4', '21:9', '9:21'] as const;
+/** What Ray 2, Ray Flash 2 and the retired Ray 1.6 accept alike (API.md section 1). */
+const RAY2_FAMILY = {
+	aspectRatios: ['16:9', '1:1', '9:16', '4:3', '3:4', '21:9', '9:21'],
+	resolutions: ['540p', '720p', '1080p', '4k'],
+	durations: ['5s', '9s'],
+	generationFrames: true,
+	ray3Features: false,
+} as const;
 
 export const MODELS: Record<ModelId, ModelRules> = {
-	'ray-2': {
-		label: 'Ray 2',
-		unifiedName: 'luma/ray-2',
-		apis: ['luma', 'unified'],
-		aspectRatios: RAY2_RATIOS,
-		resolutions: ['540p', '720p', '1080p', '4k'],
-		durations: ['5s', '9s'],
-		generationFrames: true,
-		ray3Features: false,
-	},
-	'ray-flash-2': {
-		label: 'Ray Flash 2',
-		unifiedName: 'luma/ray-flash-2',
-		apis: ['luma', 'unified'],
-		aspectRatios: RAY2_RATIOS,
-		resolutions: ['540p', '720p', '1080p', '4k'],
-		durations: ['5s', '9s'],
-		generationFrames: true,
-		ray3Features: false,
-	},
+	'ray-2': { label: 'Ray 2', unifiedName: 'luma/ray-2', apis: ['luma', 'unified'], ...RAY2_FAMILY },
+	'ray-flash-2': { label: 'Ray Flash 2', unifiedName: 'luma/ray-flash-2', apis: ['luma', 'unified'], ...RAY2_FAMILY },
 	'ray-3.2': {
 		label: 'Ray 3.2',
 		unifiedName: 'luma/ray-3.2',
@@ -65,16 +54,7 @@ export const MODELS: Record<ModelId, ModelRules> = {
 		generationFrames: false,
 		ray3Features: true,
 	},
-	'ray-1-6': {
-		label: 'Ray 1.6',
-		apis: ['luma'],
-		aspectRatios: RAY2_RATIOS,
-		resolutions: ['540p', '720p', '1080p', '4k'],
-		durations: ['5s', '9s'],
-		generationFrames: true,
-		ray3Features: false,
-		replacedBy: 'ray-2',
-	},
+	'ray-1-6': { label: 'Ray 1.6', apis: ['luma'], ...RAY2_FAMILY, replacedBy: 'ray-2' },
 };
 
 /** The models offered for new work: every model but the retired ones. */
