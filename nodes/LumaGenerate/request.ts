@@ -32,6 +32,39 @@ function unset(value: unknown): boolean {
 	return value === '' || value === undefined || value === null;
 }
 
+/**
+ * What a mode starts from, read and checked in the fields' order: its keyframes (images or
+ * earlier generations) or, for an edit or a reframe, the source video's URL.
+ */
+function readSources(check: InputChecker, param: Param, mode: VideoMode): { frame0?: Keyframe; frame1?: Keyframe; videoUrl?: string } {
+	const image = (field: string, name: string): Keyframe | undefined => {
+		const value = param(name);
+		return unset(value) ? undefined : { type: 'image', url: check.url(field, value) };
+	};
+	const generation = (field: string, name: string): Keyframe => ({ type: 'generation', id: check.generationId(field, param(name)) });
+	switch (mode) {
+		case 'imageToVideo': {
+			const frame0 = image('Start Image URL', 'startImageUrl');
+			const frame1 = image('End Image URL', 'endImageUrl');
+			if (!frame0 && !frame1) {
+				check.fail('Start Image URL', 'is empty', 'Image to Video needs a start image URL, an end image URL, or both.');
+			}
+			return { frame0, frame1 };
+		}
+		case 'extend':
+			return { frame0: generation('Generation ID to Extend', 'generationId'), frame1: image('End Image URL', 'endImageUrl') };
+		case 'reverseExtend':
+			return { frame0: image('Start Image URL', 'startImageUrl'), frame1: generation('Generation ID to Lead Up To', 'generationId') };
+		case 'interpolate':
+			return { frame0: generation('First Generation ID', 'firstGenerationId'), frame1: generation('Second Generation ID', 'secondGenerationId') };
+		case 'editVideo':
+		case 'reframeVideo':
+			return { videoUrl: check.url('Source Video URL', param('videoUrl')) };
+		default:
+			return {};
+	}
+}
+
 /** Version 1, unchanged since its release: the same checks, the same keys in the same order. */
 function readVersion1(check: InputChecker, param: Param): CreateRequest {
 	const optional = (name: string) => {
@@ -46,38 +79,7 @@ function readVersion1(check: InputChecker, param: Param): CreateRequest {
 		model: check.oneOf('Model', param('model', 'ray-2'), MODEL_VALUES),
 	};
 
-	const image = (field: string, name: string): Keyframe | undefined => {
-		const value = optional(name);
-		return value === undefined ? undefined : { type: 'image', url: check.url(field, value) };
-	};
-	const generation = (field: string, name: string): Keyframe => ({
-		type: 'generation',
-		id: check.generationId(field, param(name)),
-	});
-
-	let frame0: Keyframe | undefined;
-	let frame1: Keyframe | undefined;
-	switch (mode) {
-		case 'imageToVideo':
-			frame0 = image('Start Image URL', 'startImageUrl');
-			frame1 = image('End Image URL', 'endImageUrl');
-			if (!frame0 && !frame1) {
-				check.fail('Start Image URL', 'is empty', 'Image to Video needs a start image URL, an end image URL, or both.');
-			}
-			break;
-		case 'extend':
-			frame0 = generation('Generation ID to Extend', 'generationId');
-			frame1 = image('End Image URL', 'endImageUrl');
-			break;
-		case 'reverseExtend':
-			frame0 = image('Start Image URL', 'startImageUrl');
-			frame1 = generation('Generation ID to Lead Up To', 'generationId');
-			break;
-		case 'interpolate':
-			frame0 = generation('First Generation ID', 'firstGenerationId');
-			frame1 = generation('Second Generation ID', 'secondGenerationId');
-			break;
-	}
+	const { frame0, frame1 } = readSources(check, param, mode);
 	if (frame0 || frame1) {
 		body.keyframes = { ...(frame0 ? { frame0 } : {}), ...(frame1 ? { frame1 } : {}) };
 	}
@@ -190,43 +192,7 @@ function readVersion2(check: InputChecker, param: Param): CreateRequest {
 		model,
 	};
 
-	const image = (field: string, name: string): Keyframe | undefined => {
-		const value = optional(name);
-		return value === undefined ? undefined : { type: 'image', url: check.url(field, value) };
-	};
-	const generation = (field: string, name: string): Keyframe => ({
-		type: 'generation',
-		id: check.generationId(field, param(name)),
-	});
-
-	let frame0: Keyframe | undefined;
-	let frame1: Keyframe | undefined;
-	let videoUrl: string | undefined;
-	switch (mode) {
-		case 'imageToVideo':
-			frame0 = image('Start Image URL', 'startImageUrl');
-			frame1 = image('End Image URL', 'endImageUrl');
-			if (!frame0 && !frame1) {
-				check.fail('Start Image URL', 'is empty', 'Image to Video needs a start image URL, an end image URL, or both.');
-			}
-			break;
-		case 'extend':
-			frame0 = generation('Generation ID to Extend', 'generationId');
-			frame1 = image('End Image URL', 'endImageUrl');
-			break;
-		case 'reverseExtend':
-			frame0 = image('Start Image URL', 'startImageUrl');
-			frame1 = generation('Generation ID to Lead Up To', 'generationId');
-			break;
-		case 'interpolate':
-			frame0 = generation('First Generation ID', 'firstGenerationId');
-			frame1 = generation('Second Generation ID', 'secondGenerationId');
-			break;
-		case 'editVideo':
-		case 'reframeVideo':
-			videoUrl = check.url('Source Video URL', param('videoUrl'));
-			break;
-	}
+	const { frame0, frame1, videoUrl } = readSources(check, param, mode);
 	// Ray 3.2's images travel as keyframes too; the unified API's module sends them as image URLs.
 	if (frame0 || frame1) {
 		body.keyframes = { ...(frame0 ? { frame0 } : {}), ...(frame1 ? { frame1 } : {}) };
