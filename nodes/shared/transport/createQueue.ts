@@ -65,9 +65,6 @@ interface Entry {
 	onAbort: () => void;
 }
 
-/** setTimeout's longest delay; a longer sleep is taken in several. */
-const MAX_SLEEP_MS = 2 ** 31 - 1;
-
 export class CreateQueue {
 	/** Creates waiting for their turn, in arrival order (head first). */
 	private readonly line: Entry[] = [];
@@ -97,6 +94,7 @@ export class CreateQueue {
 	 * QueueWaitExceeded past the deadline, never sending after (both also when the create is back in
 	 * line after a 429: either way the server never accepted it). Whatever `send` throws is passed
 	 * through untouched and the create is never sent again (it may have reached the server).
+	 * A `perMinute` not above 0 is a RangeError (nothing sent).
 	 */
 	run<T>(options: TurnOptions, send: () => Promise<Attempt<T>>): Promise<T> {
 		return new Promise<T>((resolve, reject) => {
@@ -166,7 +164,8 @@ export class CreateQueue {
 				const until = this.wakeAt();
 				const wake = new AbortController();
 				this.sleeping = { until, wake };
-				await pause(Math.min(until - now, MAX_SLEEP_MS), wake.signal);
+				// At most a minute at a time: a sleep cut short by `wake` may keep its timer until then.
+				await pause(Math.min(until - now, timing.minuteMs), wake.signal);
 				this.sleeping = undefined;
 			}
 		} finally {

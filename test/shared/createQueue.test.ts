@@ -1,0 +1,513 @@
+/**
+ * The account's create queue on its own: order, rate, 429 pauses, cancel and deadline.
+ * Timing is scaled a hundred times faster (a minute is 600 ms, retryBaseMs 10 ms, retryMaxMs 600 ms).
+ * Every time check is a lower bound on recorded send times, a value the queue computed, or the
+ * order of events: none assumes a timer fires on time or that code runs without being delayed.
+ * Where a test needs creates to still be waiting when something happens, a "hold" keeps them
+ * there (see `holdLine`) instead of hoping the clock has not moved.
+ */
+import type { Attempt, CreateQueue, TurnOptions } from '../../nodes/shared/transport/createQueue';
+import { createQueueFor, QueueCancelled, QueueWaitExceeded } from '../../nodes/shared/transport/createQueue';
+import * as timingModule from '../../nodes/shared/timing';
+import { pause, scaleTiming, timing } from '../../nodes/shared/timing';
+
+beforeAll(() => scaleTiming(0.01));
+afterAll(() => scaleTiming(1));
+
+let accounts = 0;
+/** A queue no other test uses. */
+const freshQueue = () => createQueueFor(`test-account-${++accounts}`);
+
+/** A deadline no test reaches. */
+const later = () => Date.now() + 10 * 60_000;
+
+const spacing = (perMinute: number) => timing.minuteMs / perMinute;
+
+const gaps = (times: number[]) => times.slice(1).map((time, index) => time - times[index]);
+
+type Answer = Attempt<string> | Error;
+
+/** Sends that record when they started (before the queue reads its clock), and answer as told. */
+function recorder() {
+	const events: string[] = [];
+	const sends: Array<{ label: string; at: number }> = [];
+	const send =
+		(label: string, ...answers: Answer[]) =>
+		async (): Promise<Attempt<string>> => {
+			sends.push({ label, at: Date.now() });
+			events.push(`send ${label}`);
+			const answer = answers.shift() ?? { tooMany: false, result: `created ${label}` };
+			if (answer instanceof Error) throw answer;
+			return answer;
+		};
+	const at = (label: string) => sends.filter((sent) => sent.label === label).map((sent) => sent.at);
+	return { events, sends, send, at, labels: () => sends.map((sent) => sent.label) };
+}
+
+function turn(perMinute: number, extra: Partial<TurnOptions> = {}): TurnOptions {
+	return { perMinute, deadline: later(), ...extra };
+}
+
+function deferred() {
+	let resolve!: () => void;
+	const promise = new Promise<void>((done) => (resolve = done));
+	return { promise, resolve };
+}
+
+const tooMany = (retryAfterMs?: number): Attempt<string> => ({ tooMany: true, retryAfterMs });
+
+/** One create in about two thousand years. */
+const HOLD_RATE = 1e-9;
+
+/**
+ * A waiting create at HOLD_RATE: while it waits the lowest rate is its own, so nothing leaves
+ * by the clock, however late the test's code runs. Released by cancelling it; never sent.
+ */
+function holdLine(queue: CreateQueue) {
+	const cancel = new AbortController();
+	const left = queue
+		.run(turn(HOLD_RATE, { signal: cancel.signal }), async () => {
+			throw new Error('the hold was sent');
+		})
+		.catch((error: unknown) => error);
+	return { release: () => cancel.abort(), left };
+}
+
+describe('order and rate', () => {
+	test('60 creates from 6 executions at once leave in arrival order, never closer than the spacing', async () => {
+		const queue = freshQueue();
+		const { send, sends, labels } = recorder();
+		const arrivals: string[] = [];
+		const runs: Array<Promise<string>> = [];
+		for (let item = 0; item < 10; item++) {
+			for (let execution = 0; execution < 6; execution++) {
+				const label = `execution ${execution} item ${item}`;
+				arrivals.push(label);
+				runs.push(queue.run(turn(120), send(label)));
+			}
+		}
+
+		const results = await Promise.all(runs);
+		expect(results).toEqual(arrivals.map((label) => `created ${label}`));
+		expect(labels()).toEqual(arrivals);
+		for (const gap of gaps(sends.map((sent) => sent.at))) expect(gap).toBeGreaterThanOrEqual(spacing(120));
+		expect(queue.waiting).toBe(0);
+	});
+
+	test('executions sending their items one after another share the queue in arrival order', async () => {
+		const queue = freshQueue();
+		const { send, labels } = recorder();
+		const arrivals: string[] = [];
+		const execution = async (name: string) => {
+			for (let item = 0; item < 5; item++) {
+				arrivals.push(`${name} item ${item}`);
+				await queue.run(turn(300), send(`${name} item ${item}`));
+			}
+		};
+		await Promise.all(['A', 'B', 'C', 'D'].map(execution));
+		expect(labels()).toEqual(arrivals);
+		// The executions take turns, not one after another.
+		expect(labels().slice(0, 4)).toEqual(['A item 0', 'B item 0', 'C item 0', 'D item 0']);
+	});
+
+	test('while creates with different rates wait, the lowest rate spaces them all', async () => {
+		const queue = freshQueue();
+		const { send, sends, labels } = recorder();
+		const first = queue.run(turn(60), send('#0'));
+		const hold = holdLine(queue);
+		const runs = [60, 20, 60].map((perMinute, index) => queue.run(turn(perMinute), send(`#${index + 1}`)));
+		hold.release();
+		await Promise.all([first, ...runs]);
+		expect(labels()).toEqual(['#0', '#1', '#2', '#3']);
+		// #2 (20 a minute) waits until it leaves: the gaps up to it are its spacing; after it, the others'.
+		const [toFirst, toSecond, toThird] = gaps(sends.map((sent) => sent.at));
+		expect(toFirst).toBeGreaterThanOrEqual(spacing(20));
+		expect(toSecond).toBeGreaterThanOrEqual(spacing(20));
+		expect(toThird).toBeGreaterThanOrEqual(spacing(60));
+	});
+
+	test('a create being sent does not hold up the next one', async () => {
+		const queue = freshQueue();
+		const { send } = recorder();
+		const secondStarted = deferred();
+		const slow = queue.run(turn(600), async () => {
+			await secondStarted.promise; // answers only once the next create has left
+			return { tooMany: false, result: 'slow' };
+		});
+		const next = queue.run(turn(600, { deadline: Date.now() + 5_000 }), async () => {
+			secondStarted.resolve();
+			return send('next')();
+		});
+		// Were the queue waiting for the first answer, the second would leave at its deadline unsent.
+		await expect(next.finally(secondStarted.resolve)).resolves.toBe('created next');
+		await expect(slow).resolves.toBe('slow');
+	});
+
+	test('two accounts do not share a queue, nor its pauses', async () => {
+		expect(createQueueFor('account x')).toBe(createQueueFor('account x'));
+		expect(createQueueFor('account x')).not.toBe(createQueueFor('account y'));
+
+		const x = freshQueue();
+		const y = freshQueue();
+		const { send, events } = recorder();
+		let y1: Promise<string> | undefined;
+		const x1 = x.run(turn(600), send('x1', tooMany(300)));
+		const hold = holdLine(x); // x2 is still waiting when x1 is refused
+		let told = 0;
+		const x2 = x.run(
+			turn(600, {
+				onWait: () => {
+					if (++told !== 2) return;
+					// Told of the pause on account x: account y sends at once meanwhile.
+					y1 = y.run(turn(600), send('y1'));
+					hold.release();
+				},
+			}),
+			send('x2'),
+		);
+		await Promise.all([x1, x2]);
+		await expect(y1).resolves.toBe('created y1');
+		expect(events).toEqual(['send x1', 'send y1', 'send x1', 'send x2']);
+	});
+});
+
+describe('a 429', () => {
+	test('with Retry-After: the refused create goes back first and everyone waits the pause', async () => {
+		const queue = freshQueue();
+		const { send, sends, at, labels } = recorder();
+		const told: Record<string, Array<[number, number]>> = { B: [], C: [] };
+		const a = queue.run(turn(600), send('A', tooMany(200)));
+		const hold = holdLine(queue); // B and C are still waiting when A's answer comes
+		const b = queue.run(turn(600, { onWait: (...args) => told.B.push(args) }), send('B'));
+		const c = queue.run(
+			turn(600, {
+				onWait: (...args) => {
+					told.C.push(args);
+					if (told.C.length === 2) hold.release();
+				},
+			}),
+			send('C'),
+		);
+
+		await expect(Promise.all([a, b, c])).resolves.toEqual(['created A', 'created B', 'created C']);
+		expect(labels()).toEqual(['A', 'A', 'B', 'C']);
+		const [refusedAt, retriedAt] = at('A');
+		expect(retriedAt - refusedAt).toBeGreaterThanOrEqual(200);
+		expect(at('B')[0] - refusedAt).toBeGreaterThanOrEqual(200);
+		for (const gap of gaps(sends.map((sent) => sent.at))) expect(gap).toBeGreaterThanOrEqual(spacing(600));
+		// Told once on arrival (behind the hold) and once when the queue paused, A back in front: not in a loop.
+		expect(told.B.map(([position]) => position)).toEqual([2, 3]);
+		expect(told.C.map(([position]) => position)).toEqual([3, 4]);
+		expect(told.B[1][1]).toBeGreaterThanOrEqual(200);
+		expect(await hold.left).toBeInstanceOf(QueueCancelled);
+	});
+
+	test('never fails a create: without Retry-After the pause doubles from retryBaseMs, and starts over after an accepted create', async () => {
+		const queue = freshQueue();
+		const { send, at } = recorder();
+		const toldA: number[] = [];
+		const a = queue.run(
+			turn(600, { onWait: (_, expectedMs) => toldA.push(expectedMs) }),
+			send('A', tooMany(), tooMany(), tooMany(), tooMany(), tooMany()),
+		);
+		await expect(a).resolves.toBe('created A');
+		// The refused create, back in front, is told each pause: exactly the backoff.
+		const base = timing.retryBaseMs;
+		expect(toldA).toEqual([base, 2 * base, 4 * base, 8 * base, 16 * base]);
+		gaps(at('A')).forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual(base * 2 ** index));
+
+		const toldB: number[] = [];
+		await expect(
+			queue.run(turn(600, { onWait: (_, expectedMs) => toldB.push(expectedMs) }), send('B', tooMany())),
+		).resolves.toBe('created B');
+		expect(toldB.at(-1)).toBe(base);
+	});
+
+	test('answered to a create sent before the pause began, it does not grow the backoff', async () => {
+		const queue = freshQueue();
+		const bSent = deferred();
+		const aRefused = deferred();
+		const toldB: number[] = [];
+		let aSends = 0;
+		let bSends = 0;
+		// A and B are both in flight when A is refused; B's refusal, answered after, is the same news.
+		const a = queue.run(turn(600, { onWait: () => aRefused.resolve() }), async () => {
+			if (++aSends > 1) return { tooMany: false, result: 'created A' };
+			await bSent.promise;
+			return tooMany();
+		});
+		const b = queue.run(turn(600, { onWait: (_, expectedMs) => toldB.push(expectedMs) }), async () => {
+			if (++bSends > 1) return { tooMany: false, result: 'created B' };
+			bSent.resolve();
+			await aRefused.promise;
+			return tooMany();
+		});
+		await expect(Promise.all([a, b])).resolves.toEqual(['created A', 'created B']);
+		// B, back in line behind A, is told the pause: retryBaseMs again (not twice that), then A's turn.
+		expect(toldB.at(-1)).toBeLessThanOrEqual(timing.retryBaseMs + spacing(600));
+	});
+
+	test('Retry-After beyond retryMaxMs is capped', async () => {
+		const queue = freshQueue();
+		const cancel = new AbortController();
+		const told: number[] = [];
+		const a = queue.run(
+			turn(600, {
+				signal: cancel.signal,
+				onWait: (_, expectedMs) => {
+					told.push(expectedMs);
+					cancel.abort(); // enough seen
+				},
+			}),
+			recorder().send('A', tooMany(10 * 60_000)),
+		);
+		await expect(a).rejects.toBeInstanceOf(QueueCancelled);
+		expect(told).toEqual([timing.retryMaxMs]);
+	});
+});
+
+describe('cancel and deadline', () => {
+	test('cancel of a waiting create rejects it at once; it is never sent, the queue goes on', async () => {
+		const queue = freshQueue();
+		const { send, labels, sends } = recorder();
+		const cancel = new AbortController();
+		const a = queue.run(turn(6), send('A'));
+		// B's own rate holds C behind it: nothing can leave before the cancel.
+		const b = queue.run(turn(HOLD_RATE, { signal: cancel.signal }), send('B'));
+		const c = queue.run(turn(6), send('C'));
+		let sentWhenRejected = -1;
+		const rejected = b.catch((error) => {
+			sentWhenRejected = sends.length;
+			return error;
+		});
+
+		cancel.abort();
+		expect(queue.waiting).toBe(1);
+		expect(await rejected).toBeInstanceOf(QueueCancelled);
+		expect(sentWhenRejected).toBe(1); // C had not left yet: the rejection did not wait for a turn
+		await Promise.all([a, c]);
+		expect(labels()).toEqual(['A', 'C']);
+	});
+
+	test('when the slowest waiting create is cancelled, the others go at their own rate at once', async () => {
+		const queue = freshQueue();
+		const { send, events } = recorder();
+		const cancel = new AbortController();
+		const a = queue.run(turn(600), send('A'));
+		const slow = queue.run(turn(HOLD_RATE, { signal: cancel.signal }), send('slow'));
+		const c = queue.run(turn(600), send('C'));
+		const marker = pause(150).then(() => events.push('150 ms'));
+		cancel.abort();
+		await expect(slow).rejects.toBeInstanceOf(QueueCancelled);
+		await Promise.all([a, c, marker]);
+		// Only the order of two timers is relied on (C's 1 ms spacing before 150 ms).
+		expect(events).toEqual(['send A', 'send C', '150 ms']);
+	});
+
+	test('cancel during a queue pause rejects at once, before the pause ends; never sent', async () => {
+		const queue = freshQueue();
+		const { send, events } = recorder();
+		const cancel = new AbortController();
+		const a = queue.run(turn(600), send('A', tooMany(300)));
+		const hold = holdLine(queue);
+		let toldB = 0;
+		const b = queue.run(
+			turn(600, {
+				signal: cancel.signal,
+				onWait: () => {
+					if (++toldB === 2) cancel.abort(); // told of the pause: the user cancels
+				},
+			}),
+			send('B'),
+		);
+		let toldC = 0;
+		const c = queue.run(turn(600, { onWait: () => ++toldC === 2 && hold.release() }), send('C'));
+		const rejected = b.catch((error) => (events.push('B cancelled'), error));
+
+		expect(await rejected).toBeInstanceOf(QueueCancelled);
+		await Promise.all([a, c]);
+		expect(events).toEqual(['send A', 'B cancelled', 'send A', 'send C']);
+	});
+
+	test('the create refused with 429 can be cancelled while it waits again, and is not sent again', async () => {
+		const queue = freshQueue();
+		const { send, labels } = recorder();
+		const cancel = new AbortController();
+		const a = queue.run(turn(600, { signal: cancel.signal }), send('A', tooMany(300)));
+		const hold = holdLine(queue);
+		let told = 0;
+		const b = queue.run(
+			turn(600, {
+				onWait: () => {
+					if (++told < 2) return;
+					cancel.abort(); // A is back in front, waiting out the pause
+					hold.release();
+				},
+			}),
+			send('B'),
+		);
+		await expect(a).rejects.toBeInstanceOf(QueueCancelled);
+		await expect(b).resolves.toBe('created B');
+		expect(labels()).toEqual(['A', 'B']);
+	});
+
+	test('a create cancelled before it arrives is not sent; cancelled while being sent, its answer still comes back', async () => {
+		const queue = freshQueue();
+		const { send, labels } = recorder();
+		await expect(queue.run(turn(600, { signal: AbortSignal.abort() }), send('never'))).rejects.toBeInstanceOf(
+			QueueCancelled,
+		);
+		// Cancelled mid-send: the answer may hold a paid id.
+		const cancel = new AbortController();
+		await expect(
+			queue.run(turn(600, { signal: cancel.signal }), async () => {
+				cancel.abort();
+				return send('sent')();
+			}),
+		).resolves.toBe('created sent');
+		expect(labels()).toEqual(['sent']);
+	});
+
+	test('cancelled or past its deadline while being sent, a create refused with 429 is not sent again', async () => {
+		const queue = freshQueue();
+		const { send, labels } = recorder();
+		const cancel = new AbortController();
+		const cancelled = queue.run(turn(600, { signal: cancel.signal }), async () => {
+			cancel.abort(); // the user cancels while the request is out; the server answers 429
+			return send('cancelled', tooMany())();
+		});
+		await expect(cancelled).rejects.toBeInstanceOf(QueueCancelled);
+
+		const other = freshQueue(); // idle: the create leaves as it arrives
+		const deadline = Date.now() + 20;
+		const late = other.run(turn(600, { deadline }), async () => {
+			await pause(40); // answered after the deadline (it is at least 40 ms later)
+			return send('late', tooMany())();
+		});
+		const error = (await late.catch((reason) => reason)) as QueueWaitExceeded;
+		expect(error).toBeInstanceOf(QueueWaitExceeded);
+		expect(error.tooManyCount).toBe(1);
+		expect(labels()).toEqual(['cancelled', 'late']);
+		expect(queue.waiting + other.waiting).toBe(0);
+	});
+
+	test('past its deadline a waiting create leaves unsent with QueueWaitExceeded; the queue goes on', async () => {
+		const queue = freshQueue();
+		const { send, labels } = recorder();
+		const a = queue.run(turn(6), send('A'));
+		const deadline = Date.now() + 30;
+		// B's own rate keeps it (and C) waiting: B can only leave by its deadline.
+		const b = queue.run(turn(HOLD_RATE, { deadline }), send('B'));
+		const c = queue.run(turn(6), send('C'));
+		const error = await b.catch((reason) => ({ reason, at: Date.now() }));
+		expect(error).toMatchObject({ reason: expect.any(QueueWaitExceeded) });
+		const { reason, at } = error as { reason: QueueWaitExceeded; at: number };
+		expect(at).toBeGreaterThanOrEqual(deadline);
+		expect(reason.position).toBe(1);
+		expect(reason.waitedMs).toBeGreaterThanOrEqual(0);
+		expect(reason.message).toMatch(/not sent/);
+		await Promise.all([a, c]);
+		expect(labels()).toEqual(['A', 'C']);
+		expect(queue.waiting).toBe(0);
+	});
+
+	test('a deadline ends the wait when it comes, not at the next turn nor at the end of a pause', async () => {
+		// Only the order of timers is relied on (a 50 ms deadline before a 150 ms marker), never their punctuality.
+		const queue = freshQueue();
+		const { send, events } = recorder();
+		const left = (run: Promise<string>, label: string) => run.catch((error) => (events.push(`${label} left`), error));
+
+		// The queue sleeps until the next turn, ages away; B arrives meanwhile with a 50 ms deadline.
+		const a = queue.run(turn(600), send('A'));
+		const hold = holdLine(queue);
+		const b = left(queue.run(turn(600, { deadline: Date.now() + 50 }), send('B')), 'B');
+		const marker = pause(150).then(() => events.push('150 ms'));
+		expect(await b).toBeInstanceOf(QueueWaitExceeded);
+		await Promise.all([a, marker]);
+		hold.release();
+		expect(events).toEqual(['send A', 'B left', '150 ms']);
+
+		// The queue pauses 300 ms for a 429; D's deadline is 50 ms away.
+		events.length = 0;
+		const other = freshQueue();
+		const c = other.run(turn(600), send('C', tooMany(300)));
+		const hold2 = holdLine(other);
+		const d = left(other.run(turn(600, { deadline: Date.now() + 50 }), send('D')), 'D');
+		const marker2 = pause(150).then(() => events.push('150 ms'));
+		expect(await d).toBeInstanceOf(QueueWaitExceeded);
+		hold2.release();
+		await Promise.all([c, marker2]);
+		expect(events).toEqual(['send C', 'D left', '150 ms', 'send C']);
+	});
+
+	test('a deadline during a pause ends the wait of the refused create too; already past, nothing waits', async () => {
+		const queue = freshQueue();
+		const { send, labels } = recorder();
+		const deadline = Date.now() + 100;
+		const a = queue.run(turn(600, { deadline }), send('A', tooMany(300)));
+		const error = (await a.catch((reason) => reason)) as QueueWaitExceeded;
+		expect(error).toBeInstanceOf(QueueWaitExceeded);
+		expect(error.tooManyCount).toBe(1);
+		expect(Date.now()).toBeGreaterThanOrEqual(deadline);
+		expect(labels()).toEqual(['A']);
+
+		await expect(queue.run(turn(600, { deadline: Date.now() - 1 }), send('late'))).rejects.toBeInstanceOf(
+			QueueWaitExceeded,
+		);
+		expect(labels()).toEqual(['A']);
+	});
+});
+
+describe('failures and idleness', () => {
+	test('what send throws reaches only its caller, untouched; the create is not sent again and the queue goes on', async () => {
+		const queue = freshQueue();
+		const { send, labels } = recorder();
+		const boom = new Error('socket hang up after the body was sent');
+		const a = queue.run(turn(600), send('A', boom));
+		const b = queue.run(turn(600), () => {
+			throw new Error('thrown before any await');
+		});
+		const c = queue.run(turn(600), send('C'));
+		await expect(a).rejects.toBe(boom);
+		await expect(b).rejects.toThrow('thrown before any await');
+		await expect(c).resolves.toBe('created C');
+		expect(labels()).toEqual(['A', 'C']);
+	});
+
+	test('a listener that throws does not cost the create its place', async () => {
+		const queue = freshQueue();
+		const { send, labels } = recorder();
+		const a = queue.run(turn(600), send('A'));
+		const b = queue.run(
+			turn(600, {
+				onWait: () => {
+					throw new Error('log sink down');
+				},
+			}),
+			send('B'),
+		);
+		await expect(Promise.all([a, b])).resolves.toEqual(['created A', 'created B']);
+		expect(labels()).toEqual(['A', 'B']);
+	});
+
+	test('an idle queue holds no timer and does nothing; a busy one sleeps about once per turn, not in a loop', async () => {
+		const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+		const before = timers();
+		const sleeps = jest.spyOn(timingModule, 'pause');
+		try {
+			const queue = freshQueue();
+			const { send } = recorder();
+			await Promise.all(Array.from({ length: 10 }, (_, index) => queue.run(turn(300), send(`#${index}`))));
+			const afterBurst = sleeps.mock.calls.length;
+			// A timer may wake a hair early and be slept again: a few per turn, not thousands.
+			expect(afterBurst).toBeLessThanOrEqual(3 * 10);
+			expect(queue.waiting).toBe(0);
+			expect(timers()).toBeLessThanOrEqual(before);
+
+			await pause(50);
+			expect(sleeps.mock.calls.length).toBe(afterBurst + 1); // the test's own pause only
+		} finally {
+			sleeps.mockRestore();
+		}
+	});
+});
