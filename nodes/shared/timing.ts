@@ -54,6 +54,8 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 		onAbort = resolve;
 		signal.addEventListener('abort', onAbort, { once: true });
 	});
-	await Promise.race([sleep(ms), aborted]);
+	// n8n 2.x's sleep clears its timer on abort (and rejects); 1.x's ignores the signal and the
+	// race ends the wait all the same.
+	await Promise.race([sleep(ms, signal).catch(() => {}), aborted]);
 	signal.removeEventListener('abort', onAbort);
 }
