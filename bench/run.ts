@@ -5,13 +5,17 @@
  * count or a ratio that does not depend on that scale, or a latency stated with it.
  * The durable row runs n8n as a server (`n8n start`, a webhook) and parks a real execution: n8n's
  * own clock is not scaled, so its park lasts a real 66 s, n8n's minimum.
- * Prints the table, writes bench/RESULTS.md, and exits non-zero when a goal is missed.
+ * Luma Wait on each of the gateway's APIs (section `apis`) runs in n8n's engine in this process, on a
+ * clock 10 times fast for the nodes too (see bench/waits.ts), beside one real-n8n run on the real clock.
+ * Prints the tables, writes bench/RESULTS.md, and exits non-zero when a goal is missed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { LumaEmulator } from '../test/emulator/emulator';
+import type { WaitFigures } from './waits';
+import { DOCS_LOOP_S, measure, spreadLengths } from './waits';
 import { activate, executionReaching, postWebhook, variant as exampleVariant } from '../e2e/lib/durable';
 import type { Workflow, WorkflowNode } from '../e2e/lib/examples';
 import { loadExample, writeCredentialFile, writeWorkflowFile } from '../e2e/lib/examples';
@@ -24,6 +28,8 @@ const KEY = 'bench-key-5e1f';
 const LOOP_INTERVAL_S = 5;
 /** n8n parks a Wait of 65 s or more (shorter ones sleep in memory); its clock is not scaled. */
 const PARK_S = 66;
+/** The real-clock unified row: time its generation spends queued (real ms). */
+const QUEUED_REAL_MS = 5_000;
 const LARGE_VIDEO_BYTES = Number(process.env.BENCH_VIDEO_MB ?? 200) * 1024 * 1024;
 /** `npm run bench -- memory pacing`: only the figures whose section names are given. */
 const ONLY = process.argv.slice(2);
@@ -41,6 +47,22 @@ const rows: Row[] = [];
 function record(row: Row): void {
 	rows.push(row);
 	step(`${row.met ? 'ok  ' : 'MISS'} ${row.figure}: ${row.luma}${row.loop ? ` | loop: ${row.loop}` : ''} (goal ${row.goal})`);
+}
+
+/** A row of the table of Luma Wait on each API (issue 18). */
+interface ApiRow {
+	figure: string;
+	unified: string;
+	longPoll: string;
+	docsLoop: string;
+	goal: string;
+	met: boolean;
+}
+
+const apiRows: ApiRow[] = [];
+function recordApi(row: ApiRow): void {
+	apiRows.push(row);
+	step(`${row.met ? 'ok  ' : 'MISS'} ${row.figure}: unified ${row.unified} | long poll ${row.longPoll} | docs' loop ${row.docsLoop} (goal ${row.goal})`);
 }
 
 function load(file: string): Workflow {
@@ -96,13 +118,19 @@ function leaveTimes(result: ExecutedRun, nodeName: string): Map<string, number> 
 	return times;
 }
 
+function n8nRuntimeVersion(): string {
+	return (JSON.parse(readFileSync(path.join(RUNTIME_DIR, 'node_modules', 'n8n', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 function fetches(emulator: LumaEmulator): number {
 	return emulator.count('fetchOne') + emulator.count('fetchMany');
 }
 
 async function main(): Promise<void> {
 	const started = Date.now();
-	const emulator = await new LumaEmulator({ keys: [KEY], holdMs: HOLD_MS, largeVideoBytes: LARGE_VIDEO_BYTES }).start();
+	// The rows before issue 18's table measure the Luma endpoint's long poll: on a gateway serving
+	// both APIs the nodes use it (for Ray 2), whatever LUMA_EMULATOR_APIS says.
+	const emulator = await new LumaEmulator({ keys: [KEY], apis: 'both', holdMs: HOLD_MS, largeVideoBytes: LARGE_VIDEO_BYTES }).start();
 	await ensureRuntime();
 	const tarball = await buildAndPack();
 	const home = await prepareHome('bench', tarball, 5722);
@@ -122,6 +150,7 @@ async function main(): Promise<void> {
 		variant(luma, 'BenchLumaLargeDl', prompts(1, 'large', ' [large]'), { 'Luma Wait': { maxWaitSeconds: 600, downloadVideo: true } }),
 		variant(luma, 'BenchLumaPacing1', prompts(100, 'pacing'), { 'Luma Generate': { options: { maxCreatesPerRun: 100, createsPerMinute: 20 / SCALE } } }),
 		variant(luma, 'BenchLumaThousan', prompts(1000, 'overhead')),
+		variant(luma, 'BenchUnifiedReal', prompts(1, 'unified-real')),
 	];
 	const headerAuth = { id: 'benchHeaderAuth1', name: 'Apilaplas key as a header', type: 'httpHeaderAuth', data: { name: 'Authorization', value: `Bearer ${KEY}` } };
 	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl, [headerAuth]));
@@ -307,6 +336,84 @@ async function main(): Promise<void> {
 		}
 	}
 
+	// 9. Luma Wait on each API (issue 18): the unified API's steady asks beside the Luma
+	// endpoint's long poll and the gateway docs' 15 s loop, for 1 and 100 generations of 1-3 min.
+	if (want('apis')) {
+		const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+		const spread = (values: number[]) => `median ${seconds(percentile(values, 50))}, p95 ${seconds(percentile(values, 95))}, max ${seconds(Math.max(...values))}`;
+		const perGeneration = (figures: WaitFigures) => (figures.requests / figures.generations).toFixed(2);
+		/** Asks of a loop asking every `everyS` (the first at once) until the first ask at or after the end. */
+		const asksAllowed = (lengths: number[], everyS: number) => lengths.reduce((sum, length) => sum + Math.ceil(length / everyS) + 1, 0);
+		const pollS = 10;
+		for (const count of [1, 100]) {
+			const lengths = spreadLengths(count);
+			const what = count === 1 ? `1 generation lasting ${lengths[0]} s` : `${count} generations at once, lasting 60 to 180 s (evenly spread)`;
+			step(`Luma Wait on each API: ${what}, in n8n's engine on a clock ${1 / SCALE}× fast…`);
+			const unified = await measure('unified', lengths, SCALE);
+			const longPoll = await measure('luma', lengths, SCALE);
+			const docs = await measure('docsLoop', lengths, SCALE);
+			const allowed = asksAllowed(lengths, pollS);
+			recordApi({
+				figure: `${what}: fetch requests per generation (free probe reads apart: ${unified.probes} per process and Base URL)`,
+				unified: `${perGeneration(unified)} (${unified.requests} requests)`,
+				longPoll: `${perGeneration(longPoll)} (${longPoll.requests} requests)`,
+				docsLoop: `${perGeneration(docs)} (${docs.requests} requests)`,
+				goal: `unified: no faster than one ask per generation every ${pollS} s (≤ ${(allowed / count).toFixed(2)}: ${allowed} requests)`,
+				met: unified.allCompleted && longPoll.allCompleted && docs.allCompleted && unified.requests <= allowed,
+			});
+			if (count === 1) {
+				recordApi({
+					figure: `${what}: completion-to-output latency (its end to the item leaving Luma Wait; for the loop, to the answer saying so)`,
+					unified: seconds(unified.outputMs),
+					longPoll: seconds(longPoll.outputMs),
+					docsLoop: seconds(docs.outputMs),
+					goal: `unified ≤ one ask interval (${pollS} s) + 1 s`,
+					met: unified.outputMs <= (pollS + 1) * 1000,
+				});
+			} else {
+				recordApi({
+					figure: `${what}: per generation, from its end to the first answer saying so`,
+					unified: spread(unified.detectionMs),
+					longPoll: spread(longPoll.detectionMs),
+					docsLoop: spread(docs.detectionMs),
+					goal: `unified: max ≤ one ask interval (${pollS} s) + 1 s`,
+					met: Math.max(...unified.detectionMs) <= (pollS + 1) * 1000,
+				});
+				recordApi({
+					figure: `${what}: completion-to-output latency of the batch (the last end to the ${count} items leaving Luma Wait together; for the loops, to the last one ending)`,
+					unified: seconds(unified.outputMs),
+					longPoll: seconds(longPoll.outputMs),
+					docsLoop: seconds(docs.outputMs),
+					goal: `unified ≤ one ask interval (${pollS} s) + 1 s`,
+					met: unified.outputMs <= (pollS + 1) * 1000,
+				});
+			}
+		}
+
+		// The same wait in real n8n on the real clock (10 s between asks), for one generation of
+		// a minute and a bit: what the in-engine rows above scale.
+		const realLength = 65;
+		emulator.configure({ apis: 'unified' });
+		try {
+			const result = await execute('BenchUnifiedReal', { queuedMs: QUEUED_REAL_MS, dreamingMs: realLength * 1000 - QUEUED_REAL_MS });
+			const [[genId, leftAt]] = [...leaveTimes(result, 'Luma Wait')];
+			const latency = leftAt - emulator.generations.get(genId)!.endAt;
+			const requests = fetches(emulator);
+			const creates = emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => entry.api);
+			const allowed = Math.ceil(realLength / pollS) + 1;
+			recordApi({
+				figure: `real n8n ${n8nRuntimeVersion()}, real clock: Luma Generate → Luma Wait, 1 generation lasting ${realLength} s on a unified-only gateway (credential at Automatic)`,
+				unified: `${requests} fetch requests; latency ${seconds(latency)}; ${creates.length} create, on the ${creates.join(', ')} API`,
+				longPoll: '–',
+				docsLoop: '–',
+				goal: `≤ ${allowed} requests (one ask every ${pollS} s), latency ≤ ${pollS + 1} s, 1 create on the unified API`,
+				met: requests <= allowed && latency <= (pollS + 1) * 1000 && creates.length === 1 && creates[0] === 'unified',
+			});
+		} finally {
+			emulator.configure({ apis: 'both' });
+		}
+	}
+
 	// 8. What users install.
 	if (want('package')) {
 		const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--silent']);
@@ -323,17 +430,58 @@ async function main(): Promise<void> {
 
 	await emulator.stop();
 	if (ONLY.length === 0) writeResults(home, Date.now() - started);
+	else if (want('apis') && apiRows.length > 0) writeApiSection(Date.now() - started);
 	else console.log('\n(a partial run: bench/RESULTS.md left as it was)');
-	const missed = rows.filter((row) => !row.met);
+	const missed = [...rows, ...apiRows].filter((row) => !row.met);
 	if (missed.length) {
 		console.error(`\n${missed.length} goal(s) missed: ${missed.map((row) => row.figure).join('; ')}`);
 		process.exit(1);
 	}
 }
 
-function writeResults(home: N8nHome, tookMs: number): void {
-	const n8nVersion = (JSON.parse(readFileSync(path.join(RUNTIME_DIR, 'node_modules', 'n8n', 'package.json'), 'utf8')) as { version: string }).version;
+function machine(): string {
 	const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+	return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
+}
+
+const API_HEADING = '## Luma Wait on each of the gateway\'s APIs (issue 18)';
+
+/** The issue 18 table and how it was measured; `partial`: said when only this section was run. */
+function apiSection(partialTookMs?: number): string {
+	const table = [
+		`| figure | Luma Wait, unified API (asks every 10 s) | Luma Wait, seed's Luma endpoint (long poll, fetch-many) | the gateway docs' loop (asks every ${DOCS_LOOP_S} s) | goal | met |`,
+		'|---|---|---|---|---|---|',
+		...apiRows.map((row) => `| ${row.figure} | ${row.unified} | ${row.longPoll} | ${row.docsLoop} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`),
+	].join('\n');
+	const when =
+		partialTookMs === undefined
+			? 'Measured in the same run as the table above.'
+			: `Measured on ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- apis\` alone (${Math.round(partialTookMs / 1000)} s), on ${machine()}; the table above is from its own run.`;
+	return `${API_HEADING}
+
+${when}
+
+All figures are in **real-time units**. Every row but the last ran Luma Wait in n8n's execution engine (n8n-core's
+WorkflowExecute, as real n8n runs it) inside the benchmark process, on a clock ${1 / SCALE} times fast for the nodes and the
+emulator alike: the nodes' delays scaled with \`scaleTiming(${SCALE})\` (10 s between two asks of one generation became
+${10 * SCALE} s), the generations' lengths and the long poll's 30 s hold scaled the same; then every latency measured was
+divided by ${SCALE}. Work that does not scale (HTTP on loopback, the engine) is thereby counted ${1 / SCALE} times over, so the
+latencies are if anything overstated. Request counts do not depend on the scale. Real n8n cannot run its nodes' clock fast,
+so the last row runs the same wait in real n8n on the real clock, for one generation, to show the scaled figures hold.
+The one-generation latency shows the overstatement: each ask of Luma Wait comes later by the time the previous request
+took, a drift counted ${1 / SCALE} times over here, so a generation ending 5 s before the next ask on the schedule (asks at
+120 s and 130 s) reads as more; the real-clock row, whose generation also ends midway between two asks, is the real figure.
+
+Each column waits for the same generations (made directly on the emulator, each queued 10 s, then dreaming): Luma Wait
+at its defaults on a gateway serving only the unified API, Luma Wait on a gateway serving only the seed's Luma endpoint,
+and the gateway docs' plain loop (ask; while the status is \`queued\` or \`generating\`, sleep ${DOCS_LOOP_S} s and ask
+again), modelled in \`bench/waits.ts\` as one such loop per generation against a unified-only emulator.
+
+${table}
+`;
+}
+
+function writeResults(home: N8nHome, tookMs: number): void {
 	const table = [
 		'| figure | Luma Wait / Luma Generate | hand-built loop (HTTP Request → Wait 5 s → HTTP Request → IF) | goal | met |',
 		'|---|---|---|---|---|',
@@ -341,17 +489,29 @@ function writeResults(home: N8nHome, tookMs: number): void {
 	].join('\n');
 	const text = `# Benchmark results
 
-Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, in real n8n ${n8nVersion} (Node ${process.versions.node} runs the
-benchmark, n8n runs on Node 24) against the emulator, on ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}.
+Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, in real n8n ${n8nRuntimeVersion()} (Node ${process.versions.node} runs the
+benchmark, n8n runs on Node 24) against the emulator, on ${machine()}.
 Time ran 10 times fast: the emulator held long polls ${HOLD_MS / 1000} s (the API's 30 s) and the hand-built loop waited
 ${LOOP_INTERVAL_S * SCALE} s (5 s). Counts and ratios do not depend on that scale; latencies are on this scale. The whole run took ${Math.round(tookMs / 1000)} s.
+The gateway served both APIs, so the nodes used the Luma endpoint and its long poll.
 
 ${table}
 
 The hand-built loop is \`bench/workflows/hand-built-loop.json\`, run in the same n8n (${path.relative(ROOT, home.folder)}).
-`;
+
+${apiSection()}`;
 	writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), text);
 	console.log(`\n${table}\n\nwritten to bench/RESULTS.md`);
+}
+
+/** A run of `apis` alone: its section of bench/RESULTS.md replaced (or added), the rest kept. */
+function writeApiSection(tookMs: number): void {
+	const file = path.join(ROOT, 'bench', 'RESULTS.md');
+	const old = readFileSync(file, 'utf8');
+	const at = old.indexOf(API_HEADING);
+	const kept = at < 0 ? `${old.trimEnd()}\n\n` : old.slice(0, at);
+	writeFileSync(file, `${kept}${apiSection(tookMs)}`);
+	console.log(`\n${apiSection(tookMs)}\nwritten to bench/RESULTS.md (its issue 18 section only)`);
 }
 
 main().catch((error) => {
