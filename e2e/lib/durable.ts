@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import type { Workflow } from './examples';
+import { webhookAuthHeaders } from './examples';
 import type { N8nHome, RunningN8n } from './runtime';
 import type { N8nRest } from './runtime';
 import { RUNTIME_DIR, step, waitUntil } from './runtime';
@@ -37,12 +38,16 @@ export async function activate(rest: N8nRest, workflowId: string): Promise<void>
 	await rest.request('POST', `/workflows/${workflowId}/activate`, { versionId: workflow.versionId });
 }
 
-/** Calls a production webhook; a 404 (not registered yet: publishing takes a moment) is asked again. */
-export async function postWebhook(home: N8nHome, webhookPath: string, body: unknown): Promise<void> {
+/**
+ * Calls a production webhook; a 404 (not registered yet: publishing takes a moment) is asked again.
+ * Sends the examples' webhook key header (WEBHOOK_AUTH) unless `headers` says otherwise: a webhook
+ * without authentication ignores it.
+ */
+export async function postWebhook(home: N8nHome, webhookPath: string, body: unknown, headers: Record<string, string> = webhookAuthHeaders()): Promise<void> {
 	await waitUntil(`the webhook ${webhookPath} is registered`, async () => {
 		const res = await fetch(`${home.url}/webhook/${webhookPath}`, {
 			method: 'POST',
-			headers: { 'Content-Type': 'application/json' },
+			headers: { 'Content-Type': 'application/json', ...headers },
 			body: JSON.stringify(body),
 		});
 		if (res.status === 404) return undefined;

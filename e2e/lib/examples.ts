@@ -98,11 +98,30 @@ export interface CredentialEntry {
 	data: Record<string, string>;
 }
 
-/** The credential every example uses, pointing at `baseUrl` with `apiKey` (and any others), as an import file. */
+/**
+ * The Header Auth credential the examples' Webhook triggers require (examples/durable-wait.json):
+ * its id and name as the examples reference it, the header and the secret the tests send.
+ */
+export const WEBHOOK_AUTH = { id: 'lumaWebhookAuth1', name: 'Luma webhook key', header: 'X-Webhook-Key', value: 'e2e-webhook-secret-not-a-secret' } as const;
+
+/** The Header Auth credential of WEBHOOK_AUTH, as an import entry (writeCredentialFile adds it). */
+export function webhookAuthCredential(): CredentialEntry {
+	return { id: WEBHOOK_AUTH.id, name: WEBHOOK_AUTH.name, type: 'httpHeaderAuth', data: { name: WEBHOOK_AUTH.header, value: WEBHOOK_AUTH.value } };
+}
+
+/** The header a caller of the examples' webhooks sends. */
+export function webhookAuthHeaders(): Record<string, string> {
+	return { [WEBHOOK_AUTH.header]: WEBHOOK_AUTH.value };
+}
+
+/**
+ * The credential every example uses, pointing at `baseUrl` with `apiKey`, the webhook examples'
+ * Header Auth credential (WEBHOOK_AUTH), and any others, as an import file.
+ */
 export function writeCredentialFile(apiKey: string, baseUrl: string, others: CredentialEntry[] = []): string {
 	mkdirSync(STATE_DIR, { recursive: true });
 	const file = path.join(STATE_DIR, 'credential.json');
-	const entries: CredentialEntry[] = [{ id: CREDENTIAL_ID, name: CREDENTIAL_NAME, type: 'apilaplasApi', data: { apiKey, baseUrl } }, ...others];
+	const entries: CredentialEntry[] = [{ id: CREDENTIAL_ID, name: CREDENTIAL_NAME, type: 'apilaplasApi', data: { apiKey, baseUrl } }, webhookAuthCredential(), ...others];
 	writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
 	return file;
 }
