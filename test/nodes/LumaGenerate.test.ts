@@ -181,7 +181,8 @@ describe('never paying twice', () => {
 	test('under injected 429s and 5xx, accepted creates equal the items that succeeded', async () => {
 		env.emulator.configure({ faults: { tooMany429: 0.2, error5xx: 0.2, on: ['create'], retryAfterMs: 5 }, seed: 7 });
 		const prompts = Array.from({ length: 30 }, (_, i) => ({ prompt: `Storm prompt number ${i}` }));
-		const result = await generate({ prompt: '={{ $json.prompt }}', options: { createsPerMinute: 600 } }, prompts, {
+		// Max Wait in Create Queue at its largest: the 429s pause the queue; an item ends on its answers, not on the clock.
+		const result = await generate({ prompt: '={{ $json.prompt }}', options: { createsPerMinute: 600, maxQueueWaitMinutes: 1440 } }, prompts, {
 			onError: 'continueRegularOutput',
 		});
 		const out = result.outputs('Generate')[0];
