@@ -19,7 +19,7 @@ function generateAndWait(generate: INode['parameters'], inputs: Array<Record<str
 		nodes: [
 			node('Trigger', TRIGGER_TYPE),
 			{ ...node('Generate', GENERATE_TYPE, generate), typeVersion: version },
-			node('Wait', WAIT_TYPE, { maxWaitSeconds: 600 }),
+			node('Wait', WAIT_TYPE, { maxWaitSeconds: 21_600 }), // the longest: no outcome races the clock
 		],
 		connections: chain('Trigger', 'Generate', 'Wait'),
 		items: items(...inputs),

@@ -155,6 +155,12 @@ export class CreateQueue {
 		try {
 			for (;;) {
 				const now = Date.now();
+				// A create whose turn came before its deadline leaves, even if this loop woke late.
+				const head = this.line[0];
+				if (head && this.nextSendAt() <= now && this.nextSendAt() < head.options.deadline) {
+					this.dispatch(this.line.shift()!);
+					continue;
+				}
 				this.expire(now);
 				if (this.line.length === 0) return;
 				if (this.nextSendAt() <= now) {
