@@ -13,6 +13,8 @@ export function toolResult(fields: IDataObject): IDataObject {
 		id: fields.id,
 		state: fields.state,
 		tokenCost: fields.tokenCost,
+		// The list price, not what the gateway charged: it reports that later, if at all.
+		...(fields.tokenCostIsListPrice ? { tokenCostIsListPrice: true } : {}),
 		...(fields.reusedFromEarlierTry ? { reusedFromEarlierTry: true } : {}),
 		next: 'The video is being generated. Pass this id to the Luma Wait tool to get its state and video URL. Do not call Luma Generate again for this request: every call creates (and bills) a new video.',
 	};

@@ -19,6 +19,7 @@ test('the model reads a compact answer: the id to wait for, and why not to call 
 		id,
 		state: 'queued',
 		tokenCost: 500000,
+		tokenCostIsListPrice: true,
 		next: expect.stringMatching(/Pass this id to the Luma Wait tool.*Do not call Luma Generate again for this request/),
 	});
 });
