@@ -122,7 +122,7 @@ export interface LoggedCreate {
 export function createsInLog(home: N8nHome): LoggedCreate[] {
 	const file = logFile(home);
 	if (!existsSync(file)) return [];
-	const pattern = /^Luma Generate: created generation (\S+) for item (\d+) \(execution (\S+), node "([^"]*)", run (\d+)\)/;
+	const pattern = /^Luma Generate: created generation (\S+) for item (\d+) \(execution (\S+), node "([^"]*)", run (\d+)(?:, api \w+)?\)/;
 	return readFileSync(file, 'utf8')
 		.split('\n')
 		.map((line) => pattern.exec(messageOf(line)))
