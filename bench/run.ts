@@ -16,6 +16,7 @@ import path from 'node:path';
 import { LumaEmulator } from '../test/emulator/emulator';
 import type { WaitFigures } from './waits';
 import { DOCS_LOOP_S, measure, spreadLengths } from './waits';
+import { runBurstBench } from './burst';
 import { activate, executionReaching, postWebhook, variant as exampleVariant } from '../e2e/lib/durable';
 import type { Workflow, WorkflowNode } from '../e2e/lib/examples';
 import { loadExample, writeCredentialFile, writeWorkflowFile } from '../e2e/lib/examples';
@@ -413,6 +414,9 @@ async function main(): Promise<void> {
 			emulator.configure({ apis: 'both' });
 		}
 	}
+
+	// A burst of 100 executions sharing one account (issue 19): its own n8n and emulator.
+	if (want('burst')) record(await runBurstBench(tarball));
 
 	// 8. What users install.
 	if (want('package')) {

@@ -202,8 +202,8 @@ describe('a create that waits in the queue and is never sent', () => {
 		const { release, holder } = await fullAccount();
 		const waited = execution(['Waited too long'], { createsPerMinute: 1, maxQueueWaitMinutes: 1 });
 		const failed = await labelled('waited', waited);
-		expect(failed.error?.message).toMatch(/^Creating the generation for item 0: not sent after waiting \d+ minutes? for the account's create limits$/);
-		expect(failed.error?.description).toContain('Nothing was sent or billed');
+		expect(failed.error?.message).toMatch(/^Creating the generation for item 0: not created after waiting 1 minute for the account's create limits$/);
+		expect(failed.error?.description).toContain('Nothing was billed');
 		expect(createRequestsFor('Waited too long')).toBe(0);
 		expect(waitLinesOf(failed).length).toBeGreaterThan(0);
 

@@ -266,12 +266,12 @@ async function sendQueued(
 	} catch (error) {
 		if (error instanceof QueueCancelled) throw markNotCreated(cancelledError(ctx));
 		if (error instanceof QueueWaitExceeded) {
-			const minutes = Math.round(settings.maxWaitMs / 60_000);
+			const minutes = Math.round(settings.maxWaitMs / timing.minuteMs);
 			throw markNotCreated(
-				new NodeOperationError(ctx.getNode(), `${call.what}: not sent after waiting ${minutes} minutes for the account's create limits`, {
+				new NodeOperationError(ctx.getNode(), `${call.what}: not created after waiting ${minutes} minute${minutes === 1 ? '' : 's'} for the account's create limits`, {
 					itemIndex: call.itemIndex,
 					description:
-						'Nothing was sent or billed. Many executions are creating on this account at once (it allows 20 creates a minute and 10 videos running). ' +
+						'Nothing was billed: the server accepted no create for this item (a refusal with HTTP 429 is never billed). Many executions are creating on this account at once (it allows 20 creates a minute and 10 videos running). ' +
 						'Run it again later, or raise Options → Max Wait in Create Queue (Minutes).',
 				}),
 			);
