@@ -14,9 +14,8 @@
  *
  * Called from bench/run.ts: `record(await runBurstBench(tarball))` (section name `burst`).
  */
-import { LumaEmulator } from '../test/emulator/emulator';
 import type { AccountLimits } from '../e2e/lib/burst';
-import { burstWorkflow, describeBurst, executionStatuses, fireBurst, measureBurst, webhookListening } from '../e2e/lib/burst';
+import { accountEmulator, burstWorkflow, describeBurst, executionStatuses, fireBurst, measureBurst, webhookListening } from '../e2e/lib/burst';
 import { activate } from '../e2e/lib/durable';
 import { writeCredentialFile, writeWorkflowFile } from '../e2e/lib/examples';
 import { buildAndPack, ensureRuntime, importFile, prepareHome, startLoggedIn, step } from '../e2e/lib/runtime';
@@ -48,13 +47,7 @@ export async function runBurstBench(tarball?: string): Promise<BurstRow> {
 		await ensureRuntime();
 		tarball = await buildAndPack();
 	}
-	const emulator = await new LumaEmulator({
-		keys: [KEY],
-		holdMs: 30_000 * SCALE,
-		...TIMELINE,
-		createLimit: LIMITS.createLimit,
-		runningLimit: LIMITS.runningLimit,
-	}).start();
+	const emulator = await accountEmulator(KEY, LIMITS, SCALE, TIMELINE);
 	const home = await prepareHome('bench-burst', tarball, PORT);
 	const workflow = burstWorkflow('BenchBurst000001', 'bench-burst', { createsPerMinute: 20 / SCALE });
 	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));

@@ -16,10 +16,10 @@
  * harder. What is asserted is counted: every caller gets its completed video, every execution
  * succeeds, one create per prompt. Times are measured and printed, not asserted.
  */
-import { LumaEmulator } from '../test/emulator/emulator';
+import type { LumaEmulator } from '../test/emulator/emulator';
 import { activate } from './lib/durable';
 import type { AccountLimits, BurstMeasure } from './lib/burst';
-import { burstWorkflow, describeBurst, executionStatuses, fireBurst, measureBurst, webhookListening } from './lib/burst';
+import { accountEmulator, burstWorkflow, describeBurst, executionStatuses, fireBurst, measureBurst, webhookListening } from './lib/burst';
 import { writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import type { QueuePorts } from './lib/queue';
 import { queueHome, startPostgres, startRedis, startWorker } from './lib/queue';
@@ -47,13 +47,7 @@ const WORKER_CONCURRENCY = 25;
 let emulator: LumaEmulator;
 
 beforeAll(async () => {
-	emulator = await new LumaEmulator({
-		keys: [KEY],
-		holdMs: 30_000 * SCALE,
-		...TIMELINE,
-		createLimit: LIMITS.createLimit,
-		runningLimit: LIMITS.runningLimit,
-	}).start();
+	emulator = await accountEmulator(KEY, LIMITS, SCALE, TIMELINE);
 });
 
 afterAll(async () => {

@@ -18,7 +18,7 @@ import type { ApiFlavour, ApiName, LoggedRequest } from '../test/emulator/emulat
 import { LumaEmulator, PROBE_ID, SAMPLE_MP4 } from '../test/emulator/emulator';
 import type { Workflow } from './lib/examples';
 import { exampleFiles, loadExample, manualTwin, nodeOutputs, writeCredentialFile, writeWorkflowFile } from './lib/examples';
-import { FakeModel } from './lib/fake-model';
+import { FakeModel, playAgentVideo } from './lib/fake-model';
 import type { BinaryInfo, N8nHome } from './lib/runtime';
 import { executeWorkflow, importFile, N8N_LINE, prepareHome } from './lib/runtime';
 
@@ -214,14 +214,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 	agent: [
 		'AI agent (twin, scripted model): Luma Generate, then Luma Wait with its id; the model reads the video URL',
 		async (apis) => {
-			model.play([
-				{ toolCalls: [{ id: 'gen', name: 'Luma_Generate', args: { prompt: 'A calm lake at dawn, mist rising' } }] },
-				() => {
-					const [created] = model.toolAnswer('gen') as Array<{ id: string }>;
-					return { toolCalls: [{ id: 'wait', name: 'Luma_Wait', args: { generationId: created.id } }] };
-				},
-				{ text: 'Here is your lake video.' },
-			]);
+			playAgentVideo(model);
 			const run = await executeWorkflow(home, 'LumaAgentVideo0T');
 			expect(run.data.resultData.error).toBeUndefined();
 			expect(run.data.resultData.runData['AI Agent'].at(-1)?.data?.main[0]?.[0]?.json.output).toBe('Here is your lake video.');

@@ -20,7 +20,7 @@ import type { Execution } from './lib/durable';
 import { activate, itemsOut, postWebhook, readExecution, variant } from './lib/durable';
 import type { Workflow, WorkflowNode } from './lib/examples';
 import { writeCredentialFile, writeWorkflowFile } from './lib/examples';
-import { FakeModel } from './lib/fake-model';
+import { FakeModel, playAgentVideo } from './lib/fake-model';
 import type { TypeFiles } from './lib/installed';
 import { parameterIssues, resolvedParameters, resolveNode, typeFiles } from './lib/installed';
 import { emptyHome, installedInNodesFolder, LocalRegistry, PACKAGE_NAME, README_INSTALL, README_UPGRADE } from './lib/registry';
@@ -90,21 +90,10 @@ function withChatMessage(example: Workflow): Workflow {
 	return example.nodes.some((node) => node.type === '@n8n/n8n-nodes-langchain.chatTrigger') ? { ...example, pinData: { 'Chat message': chat } } : example;
 }
 
-/** The agent's model plays the same turns in every run: create, wait for that id, answer. */
-function scriptTheModel(): void {
-	model.play([
-		{ toolCalls: [{ id: 'gen', name: 'Luma_Generate', args: { prompt: 'A calm lake at dawn, mist rising' } }] },
-		() => {
-			const [created] = model.toolAnswer('gen') as Array<{ id: string }>;
-			return { toolCalls: [{ id: 'wait', name: 'Luma_Wait', args: { generationId: created.id } }] };
-		},
-		{ text: 'Here is your lake video.' },
-	]);
-}
 
 /** Runs every twin at once through its webhook and sums up each run and the creates they sent. */
 async function runEveryTwin(): Promise<Pick<Phase, 'results' | 'creates'>> {
-	scriptTheModel();
+	playAgentVideo(model);
 	const logFrom = emulator.log.length;
 	const since = await newestExecutionId(rest);
 	step(`running the ${twins.length} example twins…`);

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import type { LumaEmulator } from '../../test/emulator/emulator';
+import type { EmulatorOptions } from '../../test/emulator/emulator';
+import { LumaEmulator } from '../../test/emulator/emulator';
 import type { Workflow } from './examples';
 import { CREDENTIAL_ID, CREDENTIAL_NAME, WEBHOOK_AUTH, webhookAuthHeaders } from './examples';
 import type { N8nRest } from './runtime';
@@ -29,6 +30,20 @@ export interface AccountLimits {
  * refused while `count` accepted creates are younger than `windowMs`, or `runningLimit`
  * generations have not ended).
  */
+/**
+ * An emulator holding the account's limits (creates per window, generations running at once),
+ * its long poll and generations on the same `scale` as the limits (1 = real time).
+ */
+export async function accountEmulator(key: string, limits: AccountLimits, scale: number, timeline: Pick<EmulatorOptions, 'queuedMs' | 'dreamingMs'>): Promise<LumaEmulator> {
+	return await new LumaEmulator({
+		keys: [key],
+		holdMs: 30_000 * scale,
+		...timeline,
+		createLimit: limits.createLimit,
+		runningLimit: limits.runningLimit,
+	}).start();
+}
+
 export function idealLastVideoMs(count: number, limits: AccountLimits): number {
 	const starts: number[] = [];
 	for (let i = 0; i < count; i++) {

@@ -145,3 +145,18 @@ function completion(model: string, reply: Reply) {
 		usage: USAGE,
 	};
 }
+
+/**
+ * The turns the agent example is tested with: create one video, wait for that id, answer. The
+ * model's second turn reads the id Luma Generate returned.
+ */
+export function playAgentVideo(model: FakeModel): void {
+	model.play([
+		{ toolCalls: [{ id: 'gen', name: 'Luma_Generate', args: { prompt: 'A calm lake at dawn, mist rising' } }] },
+		() => {
+			const [created] = model.toolAnswer('gen') as Array<{ id: string }>;
+			return { toolCalls: [{ id: 'wait', name: 'Luma_Wait', args: { generationId: created.id } }] };
+		},
+		{ text: 'Here is your lake video.' },
+	]);
+}
