@@ -115,6 +115,11 @@ export interface EmulatorOptions {
 	host?: string;
 	port?: number;
 	keys?: string[];
+	/**
+	 * Each key is its own account: a generation is known only to the key that created it (others
+	 * get 404, as for an unknown id). The account limits stay shared. Default: one account for all keys.
+	 */
+	isolateAccounts?: boolean;
 	/** Long-poll hold (API: 30 s). */
 	holdMs?: number;
 	/** Time in `queued`, then in `dreaming`, for each generation. */
@@ -149,6 +154,8 @@ export interface StoredGeneration {
 	id: string;
 	/** The API that created it; the other API does not know it unless `crossApiIds`. */
 	api: ApiName;
+	/** The bearer key that created it (its account). */
+	account: string;
 	request: CreateBody | UnifiedCreateBody;
 	createdAt: number;
 	dreamingAt: number;
@@ -255,6 +262,7 @@ export class LumaEmulator {
 			host: '127.0.0.1',
 			port: 0,
 			keys: ['test-key'],
+			isolateAccounts: false,
 			holdMs: 30_000,
 			queuedMs: 2_000,
 			dreamingMs: 5_000,
@@ -386,7 +394,7 @@ export class LumaEmulator {
 	 */
 	seed(prompt: string, timeline: { queuedMs?: number; dreamingMs?: number } = {}, api: ApiName = 'luma'): string {
 		const request: CreateBody | UnifiedCreateBody = api === 'luma' ? { prompt } : { model: 'luma/ray-2', prompt };
-		const generation = this.makeGeneration(api, request, Date.now());
+		const generation = this.makeGeneration(api, request, Date.now(), this.options.keys[0] ?? '');
 		const queuedMs = timeline.queuedMs ?? this.options.queuedMs;
 		generation.dreamingAt = generation.createdAt + queuedMs;
 		generation.endAt = generation.dreamingAt + (timeline.dreamingMs ?? this.options.dreamingMs);
@@ -663,7 +671,7 @@ export class LumaEmulator {
 		const keyframes = (request as { keyframes?: CreateBody['keyframes'] }).keyframes;
 		for (const frame of [keyframes?.frame0, keyframes?.frame1]) {
 			if (frame?.type !== 'generation') continue;
-			const source = this.find(frame.id!, api);
+			const source = this.find(frame.id!, api, req);
 			if (!source) return this.sendError(req, res, 400, `Generation ${frame.id} not found`);
 			if (this.stateAt(source) !== 'completed') {
 				return this.sendError(req, res, 400, `Generation ${frame.id} is not completed: only completed generations can be extended`);
@@ -691,7 +699,7 @@ export class LumaEmulator {
 			return this.sendError(req, res, 403, 'Insufficient credits: top up your balance');
 		}
 
-		const generation = this.makeGeneration(api, request, now);
+		const generation = this.makeGeneration(api, request, now, this.keyOf(req));
 		this.acceptedCreateTimes.push(now);
 		this.createsByPrompt.set(request.prompt, (this.createsByPrompt.get(request.prompt) ?? 0) + 1);
 		const callbackUrl = (request as CreateBody).callback_url;
@@ -702,7 +710,7 @@ export class LumaEmulator {
 		this.sendJson(res, 201, this.render(generation, now, api));
 	}
 
-	private makeGeneration(api: ApiName, request: CreateBody | UnifiedCreateBody, now: number): StoredGeneration {
+	private makeGeneration(api: ApiName, request: CreateBody | UnifiedCreateBody, now: number, account: string): StoredGeneration {
 		const prompt = request.prompt;
 		const slow = prompt.includes('[slow]') ? 1000 : 1;
 		const marker = FAILURE_MARKERS.find(([mark]) => prompt.includes(mark));
@@ -725,6 +733,7 @@ export class LumaEmulator {
 		const generation: StoredGeneration = {
 			id: randomUUID(),
 			api,
+			account,
 			request,
 			createdAt: now,
 			dreamingAt: now + this.options.queuedMs * slow,
@@ -810,10 +819,16 @@ export class LumaEmulator {
 		return id.split(':')[0];
 	}
 
-	/** A generation as `api` knows it: one it created, or any with `crossApiIds`. */
-	private find(id: string, api: ApiName): StoredGeneration | undefined {
+	/** A generation as `api` knows it: one it created, or any with `crossApiIds`; with `isolateAccounts`, only the creating key's. */
+	private find(id: string, api: ApiName, req: http.IncomingMessage): StoredGeneration | undefined {
 		const generation = this.generations.get(this.lookupId(id));
+		if (this.options.isolateAccounts && generation && generation.account !== this.keyOf(req)) return undefined;
 		return generation && (generation.api === api || this.options.crossApiIds) ? generation : undefined;
+	}
+
+	/** The bearer key of a request ('' when none). */
+	private keyOf(req: http.IncomingMessage): string {
+		return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
 	}
 
 	/** The generation as `api` (default: the one that made it) shows it at time `now`. */
@@ -953,12 +968,12 @@ export class LumaEmulator {
 		if (api === 'unified') {
 			// One id, answered at once: no long poll, any state/status parameter is ignored (section 7.2).
 			if (!id) return this.sendError(req, res, 400, 'Required at "generation_id"');
-			const generation = this.find(id, 'unified');
+			const generation = this.find(id, 'unified', req);
 			if (!generation) return this.sendError(req, res, 404, `Generation ${id} not found`);
 			entry.hold = 'at-once';
 			return this.sendJson(res, 200, this.render(generation, Date.now(), 'unified'));
 		}
-		const generation = id ? this.find(id, 'luma') : undefined;
+		const generation = id ? this.find(id, 'luma', req) : undefined;
 		if (!generation) return this.sendError(req, res, 404, `Generation ${id ?? ''} not found`);
 		const target = this.waitTarget(req, res, url, 'state');
 		if (target === false) return;
@@ -974,7 +989,7 @@ export class LumaEmulator {
 		if (ids.length === 0) return this.sendError(req, res, 400, 'Required at "generation_ids"');
 		const generations: StoredGeneration[] = [];
 		for (const id of ids) {
-			const generation = this.find(id, 'luma');
+			const generation = this.find(id, 'luma', req);
 			if (!generation) return this.sendError(req, res, 404, `Generation ${id} not found`);
 			generations.push(generation);
 		}
