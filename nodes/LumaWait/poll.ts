@@ -32,6 +32,8 @@ export interface PollSettings {
 	target: LumaState;
 	deadline: number;
 	batchSize: number;
+	/** An item whose credential is the account of every id waited for (reads go with that key). */
+	credentialItem: number;
 }
 
 class Slots {
@@ -131,9 +133,13 @@ export class GenerationPoller {
 	private async fetch(ids: string[]): Promise<Generation[] | typeof BATCH_REFUSED> {
 		const { target: waitFor, deadline } = this.settings;
 		if (ids.length > 1 && !this.batchRefused) {
-			return await fetchGenerations(this.ctx, ids, { waitFor, deadline });
+			return await fetchGenerations(this.ctx, ids, { waitFor, deadline, credentialItem: this.settings.credentialItem });
 		}
-		return [await this.singles.use(() => fetchGeneration(this.ctx, ids[0], { api: APIS.luma, waitFor, deadline }))];
+		return [
+			await this.singles.use(() =>
+				fetchGeneration(this.ctx, ids[0], { api: APIS.luma, waitFor, deadline, credentialItem: this.settings.credentialItem }),
+			),
+		];
 	}
 
 	/**
@@ -145,7 +151,7 @@ export class GenerationPoller {
 		let pauseMs = timing.pollPauseMinMs;
 		while (!this.stopped) {
 			try {
-				return await this.singles.use(() => apiForGeneration(this.ctx, id, hint));
+				return await this.singles.use(() => apiForGeneration(this.ctx, id, hint, this.settings.credentialItem));
 			} catch (error) {
 				if (this.signal?.aborted) return undefined;
 				if (this.failed([id], error)) {
@@ -170,10 +176,10 @@ export class GenerationPoller {
 
 	/** Where there is no long poll: one id, asked about at the API's steady pace until it is done. */
 	private async steadyLoop(id: string, api: VideoApi): Promise<void> {
-		const { target, deadline } = this.settings;
+		const { target, deadline, credentialItem } = this.settings;
 		while (!this.stopped) {
 			try {
-				const generation = await this.singles.use(() => fetchGeneration(this.ctx, id, { api, deadline }));
+				const generation = await this.singles.use(() => fetchGeneration(this.ctx, id, { api, deadline, credentialItem }));
 				this.lastState.set(id, generation.state);
 				this.lastError.delete(id);
 				if (hasReached(generation.state, target)) {
@@ -220,7 +226,7 @@ export class GenerationPoller {
 							this.orElse.delete(id);
 							if (other && error instanceof NodeApiError && error.httpCode === '404') {
 								// Unknown on the Luma endpoint: it was made on the unified API.
-								await rememberHome(this.ctx, id, other.name);
+								await rememberHome(this.ctx, id, other.name, this.settings.credentialItem);
 								this.loops.push(this.steadyLoop(id, other));
 							} else this.outcomes.set(id, { kind: 'error', error: error as Error });
 						}

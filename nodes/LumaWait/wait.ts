@@ -7,7 +7,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { Generation, LumaState } from '../shared/generation';
 import { timing } from '../shared/timing';
-import { cancelledError, downloadVideo } from '../shared/transport';
+import { accountKey, cancelledError, connection, downloadVideo } from '../shared/transport';
 import { InputChecker } from '../shared/validation';
 import { MAX_WAIT_LIMIT_SECONDS, WAIT_TARGETS } from './description';
 import type { WaitOutcome } from './poll';
@@ -25,6 +25,8 @@ interface ItemPlan {
 	itemIndex: number;
 	id: string;
 	target: LumaState;
+	/** The account of the item's credential: its generation is read with that key. */
+	account: string;
 }
 
 function generationFields(generation: Generation): IDataObject {
@@ -77,7 +79,8 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 			const property = enabled
 				? check.text('Put Output File in Field', this.getNodeParameter('binaryPropertyName', itemIndex, 'data')).trim()
 				: '';
-			plans.push({ itemIndex, id, target });
+			const account = accountKey(await connection(this, itemIndex));
+			plans.push({ itemIndex, id, target, account });
 			download[itemIndex] = { enabled, property };
 		} catch (error) {
 			if (!this.continueOnFail()) throw new NodeOperationError(node, error as Error, { itemIndex });
@@ -90,13 +93,21 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 		}
 	}
 
-	// 2. Wait for every distinct id, grouped by target state.
+	// 2. Wait for every distinct id, grouped by target state and by account (each item's
+	// credential may be its own: a generation is read with the key that created it).
 	const outcomes = new Map<string, WaitOutcome>();
 	for (const target of WAIT_TARGETS) {
-		const ids = [...new Set(plans.filter((plan) => plan.target === target).map((plan) => plan.id))];
-		if (ids.length === 0) continue;
-		const poller = new GenerationPoller(this, { target, deadline, batchSize });
-		for (const [id, outcome] of await poller.waitFor(ids, apiHints(items, plans))) outcomes.set(`${target}:${id}`, outcome);
+		const groups = new Map<string, ItemPlan[]>();
+		for (const plan of plans.filter((candidate) => candidate.target === target)) {
+			groups.set(plan.account, [...(groups.get(plan.account) ?? []), plan]);
+		}
+		await Promise.all(
+			[...groups].map(async ([account, group]) => {
+				const ids = [...new Set(group.map((plan) => plan.id))];
+				const poller = new GenerationPoller(this, { target, deadline, batchSize, credentialItem: group[0].itemIndex });
+				for (const [id, outcome] of await poller.waitFor(ids, apiHints(items, group))) outcomes.set(outcomeKey(account, target, id), outcome);
+			}),
+		);
 	}
 	if (this.getExecutionCancelSignal?.()?.aborted) throw cancelledError(this);
 
@@ -105,7 +116,7 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	const downloads: Array<() => Promise<void>> = [];
 	for (const plan of plans) {
 		const input = withoutEarlierWait(items[plan.itemIndex]);
-		const outcome = outcomes.get(`${plan.target}:${plan.id}`)!;
+		const outcome = outcomes.get(outcomeKey(plan.account, plan.target, plan.id))!;
 		const pairedItem = { item: plan.itemIndex };
 		if (outcome.kind === 'error') {
 			if (!this.continueOnFail()) throw outcome.error;
@@ -153,6 +164,10 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	if (usesErrorOutput(this)) outputs[OUTPUT.failed] = inInputOrder(outputs[OUTPUT.failed]);
 	// An agent reads only the first output: as a tool, every outcome goes there.
 	return isToolRun(this) ? toolOutput(outputs) : outputs;
+}
+
+function outcomeKey(account: string, target: LumaState, id: string): string {
+	return `${account} ${target} ${id}`;
 }
 
 /** The API each id was created on, where the item says so (Luma Generate writes `api` next to `id`). */

@@ -65,12 +65,12 @@ export async function createGeneration(ctx: IExecuteFunctions, request: VideoReq
 			throw withReplacement(error, request);
 		}
 		if (created !== NO_ROUTE) {
-			await rememberHome(ctx, created.id, api.name);
+			await rememberHome(ctx, created.id, api.name, itemIndex);
 			return { generation: created, api: api.name };
 		}
-		const conn = await connection(ctx);
+		const conn = await connection(ctx, itemIndex);
 		// Nothing was created: find out again which API the gateway serves, once.
-		if (attempt === 1 && (await relearn(ctx))) {
+		if (attempt === 1 && (await relearn(ctx, itemIndex))) {
 			ctx.logger.warn(`Luma: ${conn.baseUrl} has no route for ${api.label} any more; nothing was created, checking which API it serves now`);
 			continue;
 		}
@@ -101,6 +101,8 @@ export interface FetchOptions {
 	waitFor?: LumaState;
 	deadline?: number;
 	itemIndex?: number;
+	/** The item whose credential the read carries (default: `itemIndex`, else 0). */
+	credentialItem?: number;
 }
 
 /** GET one generation; on an API with a long poll and with `waitFor`, the server holds the request up to its 30 s. */
@@ -110,6 +112,7 @@ export async function fetchGeneration(ctx: IExecuteFunctions, id: string, option
 		kind: 'read',
 		what: `Fetching generation ${id}`,
 		itemIndex: options.itemIndex,
+		credentialItem: options.credentialItem,
 		deadline: options.deadline,
 		request: (conn) =>
 			jsonRequest(conn, 'GET', options.api.fetchPath, waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
@@ -131,6 +134,7 @@ export async function fetchGenerations(
 	return await call<Generation[] | typeof BATCH_REFUSED>(ctx, {
 		kind: 'read',
 		what: `Fetching ${ids.length} generations`,
+		credentialItem: options.credentialItem,
 		deadline: options.deadline,
 		request: (conn) =>
 			jsonRequest(conn, 'GET', lumaApi.fetchManyPath!, options.waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
@@ -144,8 +148,8 @@ export async function fetchGenerations(
 }
 
 /** Whether a URL is on the API's own host: only there does a request carry the key. */
-export async function isApiHost(ctx: IExecuteFunctions, url: string): Promise<boolean> {
-	const conn = await connection(ctx);
+export async function isApiHost(ctx: IExecuteFunctions, url: string, credentialItem = 0): Promise<boolean> {
+	const conn = await connection(ctx, credentialItem);
 	return parseUrl(url)?.origin === new URL(conn.baseUrl).origin;
 }
 
@@ -153,7 +157,7 @@ type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']
 
 /** Streams a video into n8n binary data; the key goes along only to the API's own host. */
 export async function downloadVideo(ctx: IExecuteFunctions, url: string, fileName: string, itemIndex: number): Promise<IBinaryData> {
-	const withKey = await isApiHost(ctx, url);
+	const withKey = await isApiHost(ctx, url, itemIndex);
 	const stream = await call(ctx, {
 		kind: 'read',
 		what: `Downloading the video for item ${itemIndex}`,

@@ -34,12 +34,13 @@ const learnt = new Map<string, Promise<Served>>();
 const homes = new Map<string, ApiName>();
 const HOMES_KEPT = 20_000;
 
-/** One free read of a generation that does not exist, on one API. */
-async function probe(ctx: IExecuteFunctions, api: VideoApi): Promise<ProbeVerdict> {
+/** One free read of a generation that does not exist, on one API, with the item's credential. */
+async function probe(ctx: IExecuteFunctions, api: VideoApi, credentialItem: number): Promise<ProbeVerdict> {
 	const classify = (answer: { status: number; body: unknown }) => classifyProbe(answer.status, answer.body);
 	return await call(ctx, {
 		kind: 'read',
 		what: `Checking whether the gateway serves ${api.label}`,
+		credentialItem,
 		request: (conn) => jsonRequest(conn, 'GET', api.fetchPath, timing.requestTimeoutMs, { qs: api.fetchQuery(PROBE_GENERATION_ID) }),
 		read: classify,
 		refused: [400, 401, 403, 404, 405, 410, 422],
@@ -47,8 +48,8 @@ async function probe(ctx: IExecuteFunctions, api: VideoApi): Promise<ProbeVerdic
 	});
 }
 
-async function detect(ctx: IExecuteFunctions, baseUrl: string): Promise<Served> {
-	const [luma, unified] = await Promise.all([probe(ctx, lumaApi), probe(ctx, unifiedApi)]);
+async function detect(ctx: IExecuteFunctions, baseUrl: string, credentialItem: number): Promise<Served> {
+	const [luma, unified] = await Promise.all([probe(ctx, lumaApi, credentialItem), probe(ctx, unifiedApi, credentialItem)]);
 	const { served, problem } = diagnose({ luma, unified }, baseUrl);
 	if (served.length === 0 && problem) {
 		throw new NodeOperationError(ctx.getNode(), problem.message, { description: problem.fix });
@@ -60,13 +61,13 @@ async function detect(ctx: IExecuteFunctions, baseUrl: string): Promise<Served> 
 	return found;
 }
 
-/** The APIs this credential's gateway serves: as set in the credential, or found out once. */
-export async function servedApis(ctx: IExecuteFunctions): Promise<Served> {
-	const conn = await connection(ctx);
+/** The APIs the gateway of an item's credential serves: as set in the credential, or found out once per Base URL. */
+export async function servedApis(ctx: IExecuteFunctions, credentialItem = 0): Promise<Served> {
+	const conn = await connection(ctx, credentialItem);
 	if (conn.api !== 'auto') return { luma: conn.api === 'luma', unified: conn.api === 'unified' };
 	let found = learnt.get(conn.baseUrl);
 	if (!found) {
-		found = detect(ctx, conn.baseUrl);
+		found = detect(ctx, conn.baseUrl, credentialItem);
 		// Only a clear answer is kept: a failed check is tried again by the next request.
 		found.catch(() => learnt.delete(conn.baseUrl));
 		learnt.set(conn.baseUrl, found);
@@ -75,8 +76,8 @@ export async function servedApis(ctx: IExecuteFunctions): Promise<Served> {
 }
 
 /** Forgets what was learnt about the gateway (it answered that a route it served is gone). */
-export async function relearn(ctx: IExecuteFunctions): Promise<boolean> {
-	const conn = await connection(ctx);
+export async function relearn(ctx: IExecuteFunctions, credentialItem = 0): Promise<boolean> {
+	const conn = await connection(ctx, credentialItem);
 	if (conn.api !== 'auto') return false;
 	learnt.delete(conn.baseUrl);
 	return true;
@@ -87,7 +88,7 @@ export async function relearn(ctx: IExecuteFunctions): Promise<boolean> {
  * API this gateway serves can take the request (checked before anything is sent).
  */
 export async function apiForCreate(ctx: IExecuteFunctions, request: VideoRequest, itemIndex: number): Promise<VideoApi> {
-	const served = await servedApis(ctx);
+	const served = await servedApis(ctx, itemIndex);
 	const usable = PREFERENCE.filter((api) => served[api.name]);
 	const fit = usable.find((api) => api.refusal(request) === undefined);
 	if (fit) return fit;
@@ -106,8 +107,8 @@ function homeKey(baseUrl: string, id: string): string {
 }
 
 /** Notes the API a generation lives on, so a wait for it asks there without guessing. */
-export async function rememberHome(ctx: IExecuteFunctions, id: string, api: ApiName): Promise<void> {
-	const conn = await connection(ctx);
+export async function rememberHome(ctx: IExecuteFunctions, id: string, api: ApiName, credentialItem = 0): Promise<void> {
+	const conn = await connection(ctx, credentialItem);
 	const key = homeKey(conn.baseUrl, id);
 	homes.delete(key);
 	homes.set(key, api);
@@ -128,9 +129,9 @@ export interface GenerationHome {
  * ids in one request), then the unified API if the id is unknown there. Sends no request of its
  * own beyond the once-per-gateway check.
  */
-export async function apiForGeneration(ctx: IExecuteFunctions, id: string, hint?: unknown): Promise<GenerationHome> {
-	const served = await servedApis(ctx);
-	const conn = await connection(ctx);
+export async function apiForGeneration(ctx: IExecuteFunctions, id: string, hint?: unknown, credentialItem = 0): Promise<GenerationHome> {
+	const served = await servedApis(ctx, credentialItem);
+	const conn = await connection(ctx, credentialItem);
 	const known = homes.get(homeKey(conn.baseUrl, id)) ?? (hint === 'luma' || hint === 'unified' ? hint : undefined);
 	if (known && served[known]) return { api: APIS[known] };
 	if (!served.luma || !served.unified) return { api: served.luma ? lumaApi : unifiedApi };

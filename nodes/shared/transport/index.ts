@@ -16,7 +16,7 @@ export { cancelledError, certainlyNotCreated, isTransient } from './errors';
 export { APIS, apiForGeneration, rememberHome, servedApis } from './gateway';
 export { GENERATION_PATH, GENERATIONS_PATH } from './luma';
 export { UNIFIED_PATH } from './unified';
-export { CREDENTIAL_TYPE, DEFAULT_BASE_URL, normalizeBaseUrl, readApiSetting } from './request';
+export { accountKey, connection, CREDENTIAL_TYPE, DEFAULT_BASE_URL, normalizeBaseUrl, readApiSetting } from './request';
 export type { QueueSettings } from './request';
 export type { GenerationHome } from './gateway';
 export type { VideoApi } from './videoApi';

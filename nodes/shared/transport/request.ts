@@ -6,7 +6,12 @@
  * retried only when the server certainly did not accept it (a 429, or a connection refused
  * before anything was sent): every accepted create costs the user 500,000 tokens.
  */
-import type { IExecuteFunctions, IHttpRequestMethods, IHttpRequestOptions } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+} from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { excerpt, UnreadableAnswerError } from '../generation';
@@ -44,6 +49,8 @@ export interface Connection {
 	baseUrl: string;
 	apiKey: string;
 	api: ApiSetting;
+	/** The credential as n8n resolved it for the item: handed back to n8n with each keyed request. */
+	credential: ICredentialDataDecryptedObject;
 }
 
 /** Reads the credential's API setting; credentials saved before it existed mean `auto`. */
@@ -79,32 +86,40 @@ export function parseUrl(text: string): URL | undefined {
 	}
 }
 
-const connections = new WeakMap<object, Promise<Connection>>();
+/** Connections of a node run, by the item whose credential they hold. */
+const connections = new WeakMap<object, Map<number, Promise<Connection>>>();
 
-async function readConnection(ctx: IExecuteFunctions): Promise<Connection> {
-	const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
+/**
+ * The credential as n8n resolves it for one item: a field may be an expression
+ * (`{{ $json.apiKey }}`), so two items of one run can be two accounts.
+ */
+async function readConnection(ctx: IExecuteFunctions, itemIndex: number): Promise<Connection> {
+	const credential = await ctx.getCredentials(CREDENTIAL_TYPE, itemIndex);
 	let baseUrl: string;
 	try {
-		baseUrl = normalizeBaseUrl(credentials.baseUrl);
+		baseUrl = normalizeBaseUrl(credential.baseUrl);
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), (error as Error).message, {
+			itemIndex,
 			description: 'Fix the Base URL in the Apilaplas API credential.',
 		});
 	}
-	return {
-		baseUrl,
-		apiKey: typeof credentials.apiKey === 'string' ? credentials.apiKey.trim() : '',
-		api: readApiSetting(credentials.api),
-	};
+	const apiKey = typeof credential.apiKey === 'string' ? credential.apiKey.trim() : '';
+	return { baseUrl, apiKey, api: readApiSetting(credential.api), credential: { ...credential, apiKey, baseUrl } };
 }
 
-/** The credential is read once per node run, not once per request. */
-export function connection(ctx: IExecuteFunctions): Promise<Connection> {
-	let found = connections.get(ctx);
+/**
+ * The connection (Base URL, key, API setting) for an item, read once per item and node run.
+ * Every request of an item (probe, create, reads, download) goes with this item's credential.
+ */
+export function connection(ctx: IExecuteFunctions, itemIndex = 0): Promise<Connection> {
+	let byItem = connections.get(ctx);
+	if (!byItem) connections.set(ctx, (byItem = new Map()));
+	let found = byItem.get(itemIndex);
 	if (!found) {
-		found = readConnection(ctx);
-		found.catch(() => connections.delete(ctx));
-		connections.set(ctx, found);
+		found = readConnection(ctx, itemIndex);
+		found.catch(() => byItem.delete(itemIndex));
+		byItem.set(itemIndex, found);
 	}
 	return found;
 }
@@ -129,7 +144,7 @@ function cancelled(ctx: IExecuteFunctions): boolean {
 }
 
 /** One request, never throwing: an answer of any status, or the network failure. */
-async function sendOnce(ctx: IExecuteFunctions, options: IHttpRequestOptions, withKey: boolean): Promise<Outcome> {
+async function sendOnce(ctx: IExecuteFunctions, options: IHttpRequestOptions, conn: Connection | undefined): Promise<Outcome> {
 	const request: IHttpRequestOptions = {
 		...options,
 		returnFullResponse: true,
@@ -138,8 +153,11 @@ async function sendOnce(ctx: IExecuteFunctions, options: IHttpRequestOptions, wi
 		sendCredentialsOnCrossOriginRedirect: false,
 	};
 	try {
-		const response = (withKey
-			? await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, request)
+		// n8n resolves a credential for item 0 unless handed the item's own (a copy: n8n may add to it).
+		const response = (conn
+			? await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, request, {
+					credentialsDecrypted: { id: '', name: CREDENTIAL_TYPE, type: CREDENTIAL_TYPE, data: { ...conn.credential } },
+				})
 			: await ctx.helpers.httpRequest({ ...request, abortSignal: ctx.getExecutionCancelSignal?.() })) as {
 			statusCode: number;
 			headers?: HttpAnswer['headers'];
@@ -214,6 +232,8 @@ export interface CallOptions<T> extends CallContext {
 	deadline?: number;
 	/** Whether the request goes out with the API key (only to the configured base URL). */
 	withKey?: boolean;
+	/** The item whose credential the request carries (default: `itemIndex`, else 0); a batch read names one of its items. */
+	credentialItem?: number;
 	/** Creates only: wait in the account's create queue (see createQueue.ts) before each send. */
 	queue?: QueueSettings;
 }
@@ -227,8 +247,8 @@ export interface QueueSettings {
 	onWait?: (position: number, expectedWaitMs: number) => void;
 }
 
-/** FNV-1a, twice: the queue's key for an account, so the key itself is never kept as a map key. */
-function accountKey(conn: Connection): string {
+/** FNV-1a, twice: an account's key (Base URL and API key) in process maps, so the key itself is never kept as a map key. */
+export function accountKey(conn: Connection): string {
 	const text = `${conn.baseUrl}\n${conn.apiKey}`;
 	let a = 0x811c9dc5;
 	let b = 0x01000193 ^ text.length;
@@ -255,7 +275,7 @@ async function sendQueued(
 		return await createQueueFor(accountKey(conn)).run<Outcome>(
 			{ perMinute: settings.perMinute, signal: ctx.getExecutionCancelSignal?.(), deadline, onWait: settings.onWait },
 			async (): Promise<Attempt<Outcome>> => {
-				const outcome = await sendOnce(ctx, request, true);
+				const outcome = await sendOnce(ctx, request, conn);
 				if ('answer' in outcome && outcome.answer.status === 429) {
 					ctx.logger.debug(`${call.what}: HTTP 429, the account's create queue pauses`);
 					return { tooMany: true, retryAfterMs: retryAfterMs(header(outcome.answer, 'retry-after')) };
@@ -285,7 +305,7 @@ function backoffMs(attempt: number): number {
 }
 
 export async function call<T>(ctx: IExecuteFunctions, options: CallOptions<T>): Promise<T> {
-	const conn = await connection(ctx);
+	const conn = await connection(ctx, options.credentialItem ?? options.itemIndex ?? 0);
 	const { kind } = options;
 	const signal = ctx.getExecutionCancelSignal?.();
 	const queueDeadline = Date.now() + (options.queue?.maxWaitMs ?? 0);
@@ -295,7 +315,7 @@ export async function call<T>(ctx: IExecuteFunctions, options: CallOptions<T>): 
 		const outcome =
 			kind === 'create' && options.queue
 				? await sendQueued(ctx, conn, options.queue, options.request(conn), queueDeadline, options)
-				: await sendOnce(ctx, options.request(conn), options.withKey !== false);
+				: await sendOnce(ctx, options.request(conn), options.withKey !== false ? conn : undefined);
 		// A create's answer is read even when the execution was cancelled meanwhile: it may hold a paid id.
 		if (kind === 'read' && cancelled(ctx)) throw cancelledError(ctx);
 
