@@ -10,9 +10,10 @@ import type { Generation } from '../shared/generation';
 import { timing } from '../shared/timing';
 import type { ApiName } from '../shared/models';
 import { LIST_PRICE_TOKENS } from '../shared/models';
-import { certainlyNotCreated, createGeneration } from '../shared/transport';
+import { accountKey, certainlyNotCreated, connection, createGeneration } from '../shared/transport';
 import type { LedgerEntry } from './ledger';
 import { SpendLedger } from './ledger';
+import { SpendMemory } from './spendMemory';
 import type { CreateRequest } from './request';
 import { readCreateRequest } from './request';
 import { isToolRun } from '../shared/tool';
@@ -95,12 +96,24 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 	});
 	if (options.dryRun) return [resultsFirst(this, dryRunOutput(this, items, requests))];
 
-	// 2. What earlier tries of this run (Retry On Fail, a retried execution) already sent.
+	// 2. What earlier tries of this run (Retry On Fail, a retried execution) already sent, then
+	// what an earlier execution of the same work created and did not deliver (a parent's retry
+	// of this sub-workflow, the editor's Execute step after a failed run).
 	const ledger = SpendLedger.of(this);
+	const memory = SpendMemory.of(this);
 	const run = runIndexOf(this);
-	const earlier = requests.map((request, itemIndex) =>
-		request instanceof Error ? undefined : ledger.earlier(run, itemIndex, request.body),
+	const accounts = await Promise.all(
+		requests.map(async (request, itemIndex) => (request instanceof Error ? '' : accountKey(await connection(this, itemIndex)))),
 	);
+	const earlier = requests.map((request, itemIndex) => {
+		if (request instanceof Error) return undefined;
+		const entry = ledger.earlier(run, itemIndex, request.body);
+		if (entry || !memory) return entry;
+		const taken = memory.take(accounts[itemIndex], itemIndex, request.body);
+		if (!taken) return undefined;
+		logReused(this, itemIndex, taken.created.id, taken.executionId);
+		return ledger.adopt(run, itemIndex, request.body, taken.created, taken.executionId);
+	});
 
 	// 3. The cost guard counts every create of this node in this execution. Checked and
 	// reserved with no await in between, so runs of the node (e.g. tool calls) cannot interleave.
@@ -146,7 +159,14 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 				const fields = plan.entry.created!;
 				created.push({ itemIndex, id: fields.id });
 				// Entries saved before the API and cost fields existed were all on the list price.
-				emit(itemIndex, { tokenCost: LIST_PRICE_TOKENS, tokenCostIsListPrice: true, ...fields, request: plan.entry.body, reusedFromEarlierTry: true });
+				emit(itemIndex, {
+					tokenCost: LIST_PRICE_TOKENS,
+					tokenCostIsListPrice: true,
+					...fields,
+					request: plan.entry.body,
+					reusedFromEarlierTry: true,
+					...(plan.entry.reusedFrom ? { reusedFromExecution: plan.entry.reusedFrom } : {}),
+				});
 				continue;
 			}
 			if (plan.kind === 'outcomeUnknown') {
@@ -164,6 +184,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 				const { generation, api } = await createGeneration(this, plan.request.body, itemIndex, queue);
 				const fields = createdFields(generation, plan.request, api);
 				ledger.markCreated(plan.entry, fields);
+				memory?.record(accounts[itemIndex], itemIndex, plan.request.body, fields);
 				created.push({ itemIndex, id: generation.id });
 				logCreate(this, itemIndex, generation.id, run, api);
 				emit(itemIndex, { ...fields, request: plan.request.body });
@@ -246,22 +267,40 @@ function logCreate(ctx: IExecuteFunctions, itemIndex: number, id: string, run: n
 	const executionId = ctx.getExecutionId();
 	const nodeName = ctx.getNode().name;
 	ctx.logger.info(
-		`Luma Generate: created generation ${id} for item ${itemIndex} (execution ${executionId}, node "${nodeName}", run ${run}, api ${api})`,
+		`Luma Generate: created generation ${id} for item ${itemIndex} (${where(ctx)}, node "${nodeName}", run ${run}, api ${api})`,
 		{ executionId, nodeName, itemIndex, runIndex: run, generationId: id, api },
+	);
+}
+
+/**
+ * Where a run happens, as a person finds it: its execution, or (a tool called by an MCP client
+ * in regular mode runs outside any execution) the workflow it belongs to.
+ */
+function where(ctx: IExecuteFunctions): string {
+	const executionId = ctx.getExecutionId();
+	if (executionId) return `execution ${executionId}`;
+	const workflow = ctx.getWorkflow();
+	return `no execution: a tool call, e.g. from an MCP client, in workflow "${workflow.name ?? ''}" ${workflow.id ?? ''}`.trimEnd();
+}
+
+/** A generation an earlier execution created and did not deliver, handed to this run instead of a new create. */
+function logReused(ctx: IExecuteFunctions, itemIndex: number, id: string, from: string): void {
+	ctx.logger.info(
+		`Luma Generate: reused generation ${id} for item ${itemIndex}, created by execution ${from} that did not finish (${where(ctx)}, node "${ctx.getNode().name}"); nothing sent`,
+		{ executionId: ctx.getExecutionId(), itemIndex, generationId: id, reusedFromExecution: from },
 	);
 }
 
 /** The account's limits hold this item back: where it stands and for about how long. */
 function logQueued(ctx: IExecuteFunctions, itemIndex: number, position: number, waitMs: number): void {
 	ctx.logger.info(
-		`Luma Generate: item ${itemIndex} waits for the account's create limits: position ${position} in the queue, about ${Math.ceil(waitMs / 1000)} s (execution ${ctx.getExecutionId()}, node "${ctx.getNode().name}")`,
+		`Luma Generate: item ${itemIndex} waits for the account's create limits: position ${position} in the queue, about ${Math.ceil(waitMs / 1000)} s (${where(ctx)}, node "${ctx.getNode().name}")`,
 	);
 }
 
 function logUnknown(ctx: IExecuteFunctions, itemIndex: number, run: number, reason: string): void {
-	const executionId = ctx.getExecutionId();
 	ctx.logger.warn(
-		`Luma Generate: item ${itemIndex} may have been created, outcome unknown (execution ${executionId}, node "${ctx.getNode().name}", run ${run}): ${reason}`,
+		`Luma Generate: item ${itemIndex} may have been created, outcome unknown (${where(ctx)}, node "${ctx.getNode().name}", run ${run}): ${reason}`,
 	);
 }
 

@@ -34,6 +34,8 @@ export interface LedgerEntry {
 	created?: IDataObject & { id: string };
 	/** When unknown: why the outcome is not known. */
 	reason?: string;
+	/** Set when another execution created it and this one took it over (spendMemory.ts): not a create of this execution. */
+	reusedFrom?: string;
 }
 
 interface LedgerState {
@@ -61,8 +63,8 @@ function canonical(value: unknown): string {
 	return JSON.stringify(value) ?? 'null';
 }
 
-/** What identifies a request for a retry: the body without its callback URL. */
-function requestKey(body: IDataObject): string {
+/** What identifies a request for a retry: the body without its callback URL, in a canonical form. */
+export function requestKey(body: IDataObject): string {
 	return canonical({ ...body, callback_url: undefined });
 }
 
@@ -111,7 +113,7 @@ export class SpendLedger {
 
 	/** Creates this node sent (or is about to send) in this execution, every run and try counted. */
 	get spent(): number {
-		return this.entries.length;
+		return this.entries.filter((entry) => entry.reusedFrom === undefined).length;
 	}
 
 	/** What happened to this request (callback URL aside) of this item at this run index in an earlier try. */
@@ -125,6 +127,13 @@ export class SpendLedger {
 	/** Counts a create against the cap before it is sent. Synchronous: runs cannot interleave. */
 	reserve(run: number, item: number, body: IDataObject): LedgerEntry {
 		const entry: LedgerEntry = { run, item, body, status: 'reserved' };
+		this.entries.push(entry);
+		return entry;
+	}
+
+	/** Notes a generation another execution created for this request, taken over by this one. */
+	adopt(run: number, item: number, body: IDataObject, created: NonNullable<LedgerEntry['created']>, from: string): LedgerEntry {
+		const entry: LedgerEntry = { run, item, body, status: 'created', created, reusedFrom: from };
 		this.entries.push(entry);
 		return entry;
 	}
