@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { testApilaplasApi } from '../shared/credentialTest';
-import { waitProperties } from './description';
+import { OUTPUTS_EXPRESSION, waitProperties } from './description';
 import { wait } from './wait';
 
 export class LumaWait implements INodeType {
@@ -17,8 +17,7 @@ export class LumaWait implements INodeType {
 		defaults: { name: 'Luma Wait' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-		outputNames: ['Completed', 'Failed', 'Timed Out'],
+		outputs: OUTPUTS_EXPRESSION,
 		credentials: [{ name: 'apilaplasApi', required: true, testedBy: 'apilaplasApiTest' }],
 		properties: waitProperties,
 	};

@@ -3,12 +3,37 @@
  * plus `Tool` and hands the model only the first output, so in that mode every outcome goes
  * there, as the few fields a model can act on.
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { fromModel } from '../shared/tool';
+import { timing } from '../shared/timing';
 
-/** Max Wait when run as a tool: one agent turn; a model can call again for longer videos. */
-export const TOOL_MAX_WAIT_SECONDS = 120;
+/**
+ * Max Wait when run as a tool, for all the calls of one execution together: a chat client gives
+ * up after about 90 s and MCP clients after 60 s, and the model needs time of its own around it.
+ */
+export const TOOL_MAX_WAIT_SECONDS = 45;
+
+/** Executions (one chat message each) with the time their first Luma Wait tool call started. */
+const turns = new Map<string, number>();
+const TURNS_KEPT = 1000;
+
+/**
+ * When a tool call stops waiting: Max Wait after the first Luma Wait call of this execution, so
+ * a model calling again in the same turn cannot keep its caller waiting past its window. A call
+ * outside any execution (an MCP client's, in regular mode) has its own Max Wait.
+ */
+export function toolDeadline(ctx: IExecuteFunctions, startedAt: number, maxWaitSeconds: number): number {
+	const executionId = ctx.getExecutionId();
+	let first = startedAt;
+	if (executionId) {
+		first = turns.get(executionId) ?? startedAt;
+		turns.set(executionId, first);
+		if (turns.size > TURNS_KEPT) turns.delete(turns.keys().next().value!);
+	}
+	// A call after the budget is spent still reads the state once (a second or so).
+	return Math.max(first + maxWaitSeconds * timing.secondMs, startedAt + timing.secondMs);
+}
 
 export const TOOL_DESCRIPTION =
 	'Waits for a Luma Dream Machine video. Give it the generation id that Luma Generate returned. ' +
@@ -19,7 +44,7 @@ export const TOOL_DESCRIPTION =
 export const GENERATION_ID_FROM_MODEL = fromModel('generationId', 'The generation id that Luma Generate returned for the video (a UUID)');
 
 const STILL_RUNNING_ADVICE =
-	'The video is not ready yet. Call this tool again with the same generation id to keep waiting; do not generate it again.';
+	'The video is still being made. Tell the user so, with its generation id, and answer now; when the user asks again, call this tool again with the same generation id. Never generate it again.';
 
 /** What the model reads of one routed item: no input fields, no raw answer, no request. */
 export function forModel(json: IDataObject): IDataObject {

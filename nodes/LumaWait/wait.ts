@@ -9,14 +9,18 @@ import type { Generation, LumaState } from '../shared/generation';
 import { timing } from '../shared/timing';
 import { accountKey, cancelledError, connection, downloadVideo } from '../shared/transport';
 import { InputChecker } from '../shared/validation';
+import type { OutputsSetting } from './description';
 import { MAX_WAIT_LIMIT_SECONDS, WAIT_TARGETS } from './description';
 import type { WaitOutcome } from './poll';
 import { GenerationPoller } from './poll';
 import { isToolRun } from '../shared/tool';
-import { errorItem, inInputOrder, usesErrorOutput } from '../shared/errorItem';
-import { toolOutput } from './tool';
+import { errorItem, inInputOrder, isErrorItem, usesErrorOutput } from '../shared/errorItem';
+import { toolDeadline, toolOutput } from './tool';
 
 export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
+
+/** The `status` field of an item on the Single Output, by the output it would take. */
+const STATUS = ['completed', 'failed', 'timedOut'] as const;
 
 /** Downloads running at once. */
 const DOWNLOAD_CONCURRENCY = 4;
@@ -61,10 +65,11 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 		if (!this.continueOnFail()) throw error as NodeOperationError;
 		// A setting of the node, not of an item: no item can be waited for, and none may pass as done.
 		outputs[OUTPUT.failed] = items.map((item, itemIndex) => errorItem(this, item.json, (error as Error).message, itemIndex));
-		return isToolRun(this) ? toolOutput(outputs) : outputs;
+		return finish(this, outputs);
 	}
 	const batchSize = (this.getNodeParameter('options.batchSize', 0, 50) as number) || 50;
-	const deadline = startedAt + maxWaitSeconds * timing.secondMs;
+	// As a tool, Max Wait is shared by every call of one execution (one chat message).
+	const deadline = isToolRun(this) ? toolDeadline(this, startedAt, maxWaitSeconds) : startedAt + maxWaitSeconds * timing.secondMs;
 
 	// 1. Check every item before anything is sent.
 	const plans: ItemPlan[] = [];
@@ -162,8 +167,63 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	for (const { output, item } of routed) outputs[output].push(item);
 	// n8n moves error items to its error output in the order they sit on Failed: input order.
 	if (usesErrorOutput(this)) outputs[OUTPUT.failed] = inInputOrder(outputs[OUTPUT.failed]);
-	// An agent reads only the first output: as a tool, every outcome goes there.
-	return isToolRun(this) ? toolOutput(outputs) : outputs;
+	return finish(this, outputs);
+}
+
+/**
+ * The routed items as the node hands them on: as a tool, every outcome on the one output an
+ * agent reads; with Outputs → Single Output, every item on one output with its `status`;
+ * otherwise one output per outcome, with a hint where n8n would lose or fake an outcome.
+ */
+function finish(ctx: IExecuteFunctions, outputs: INodeExecutionData[][]): INodeExecutionData[][] {
+	if (isToolRun(ctx)) return toolOutput(outputs);
+	const setting = ctx.getNodeParameter('outputs', 0, 'perOutcome') as OutputsSetting;
+	if (setting === 'single') return [singleOutput(ctx, outputs)];
+	hintWhereOutcomesAreLost(ctx, outputs);
+	return outputs;
+}
+
+/**
+ * Every item on one output, in input order, each with `status` (completed, failed, timedOut).
+ * Error items for n8n's error output stay as they are (n8n moves only `{error}` items) and
+ * come after the results, so Retry On Fail does not take a run that succeeded for a failure.
+ */
+function singleOutput(ctx: IExecuteFunctions, outputs: INodeExecutionData[][]): INodeExecutionData[] {
+	const items = outputs.flatMap((output, index) =>
+		output.map((item) => (usesErrorOutput(ctx) && isErrorItem(item) ? item : { ...item, json: { ...item.json, status: STATUS[index] } })),
+	);
+	const ordered = inInputOrder(items);
+	return usesErrorOutput(ctx) ? [...ordered.filter((item) => !isErrorItem(item)), ...ordered.filter(isErrorItem)] : ordered;
+}
+
+/**
+ * n8n hands on only the first output where it matters, and Always Output Data puts an empty
+ * item on Completed when it is empty: the run says so, and what to do, on the node.
+ */
+function hintWhereOutcomesAreLost(ctx: IExecuteFunctions, outputs: INodeExecutionData[][]): void {
+	const elsewhere = outputs[OUTPUT.failed].length + outputs[OUTPUT.timedOut].length;
+	const hints: string[] = [];
+	if (ctx.getNode().alwaysOutputData === true && outputs[OUTPUT.completed].length === 0) {
+		hints.push(
+			'No generation completed, but Always Output Data is on: n8n puts an empty item on Completed, which is not a video. ' +
+				'Turn Always Output Data off in the node settings, or set Outputs to Single Output and check the "status" field.',
+		);
+	}
+	if (elsewhere > 0) {
+		const nodeName = ctx.getNode().name;
+		const inSubWorkflow = (ctx as unknown as { runExecutionData?: { parentExecution?: unknown } }).runExecutionData?.parentExecution !== undefined;
+		if (inSubWorkflow && ctx.getChildNodes(nodeName).length === 0) {
+			hints.push(
+				`${elsewhere} item(s) left on Failed or Timed Out, but a sub-workflow hands its caller only the first output of its last node: set Outputs to Single Output so the caller gets every outcome.`,
+			);
+		}
+		if (ctx.getParentNodes(nodeName).some((parent) => parent.type === 'n8n-nodes-base.splitInBatches')) {
+			hints.push(
+				`${elsewhere} item(s) left on Failed or Timed Out: Loop Over Items stops when nothing comes back to it. Set Outputs to Single Output and wire that output back to the loop.`,
+			);
+		}
+	}
+	if (hints.length) ctx.addExecutionHints?.(...hints.map((message) => ({ message, location: 'outputPane' as const })));
 }
 
 function outcomeKey(account: string, target: LumaState, id: string): string {

@@ -69,7 +69,7 @@ describe('every outcome reaches the model on the first output, compact', () => {
 		expect(answer).toEqual({ id, state: 'queued', timedOut: true, waitedSeconds: expect.any(Number), advice: expect.any(String) });
 		expect(answer.waitedSeconds).toBeGreaterThanOrEqual(50);
 		expect(answer.advice).toMatch(/call this tool again with the same generation id/i);
-		expect(answer.advice).toMatch(/do not generate it again/i);
+		expect(answer.advice).toMatch(/never generate it again/i);
 	});
 
 	test('the generation id is the model\'s argument, not an "id" the agent\'s input happens to carry', async () => {
