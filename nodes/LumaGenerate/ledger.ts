@@ -85,7 +85,7 @@ function merge(into: LedgerEntry[], from: LedgerEntry[]): void {
 export class SpendLedger {
 	private constructor(
 		private readonly entries: LedgerEntry[],
-		private readonly chainKey: string,
+		private readonly chainKey: string | undefined,
 	) {}
 
 	/** The ledger of this node in this execution (created empty on the first run). */
@@ -94,8 +94,9 @@ export class SpendLedger {
 		const saved = context[CONTEXT_KEY] as LedgerState | undefined;
 		const state: LedgerState =
 			saved && Array.isArray(saved.entries) ? saved : (context[CONTEXT_KEY] = { root: ctx.getExecutionId(), entries: [] });
-		const chainKey = `${ctx.getWorkflow().id ?? ''}:${ctx.getNode().name}:${state.root}`;
-		const elsewhere = remembered.get(chainKey);
+		// A tool call outside any execution (an MCP client's, in regular mode) has no chain to retry.
+		const chainKey = state.root ? `${ctx.getWorkflow().id ?? ''}:${ctx.getNode().name}:${state.root}` : undefined;
+		const elsewhere = chainKey === undefined ? undefined : remembered.get(chainKey);
 		if (elsewhere && elsewhere !== state.entries) merge(state.entries, elsewhere);
 		return new SpendLedger(state.entries, chainKey);
 	}
@@ -106,6 +107,7 @@ export class SpendLedger {
 	 * retried again).
 	 */
 	remember(): void {
+		if (this.chainKey === undefined) return;
 		remembered.delete(this.chainKey);
 		remembered.set(this.chainKey, this.entries);
 		if (remembered.size > REMEMBERED_CHAINS) remembered.delete(remembered.keys().next().value!);
