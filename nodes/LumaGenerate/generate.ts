@@ -14,6 +14,7 @@ import { accountKey, certainlyNotCreated, connection, createGeneration } from '.
 import type { LedgerEntry } from './ledger';
 import { SpendLedger } from './ledger';
 import { SpendMemory } from './spendMemory';
+import { checkSources } from './sources';
 import type { CreateRequest } from './request';
 import { readCreateRequest } from './request';
 import { isToolRun } from '../shared/tool';
@@ -113,6 +114,17 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 		if (!taken) return undefined;
 		logReused(this, itemIndex, taken.created.id, taken.executionId);
 		return ledger.adopt(run, itemIndex, request.body, taken.created, taken.executionId);
+	});
+
+	// Extend, Reverse Extend, Interpolate: each source generation read once (free) before paying.
+	const sourceErrors = await checkSources(
+		this,
+		requests.map((request, itemIndex) => (request instanceof Error || earlier[itemIndex] ? undefined : request)),
+	);
+	sourceErrors.forEach((error, itemIndex) => {
+		if (!error) return;
+		if (!this.continueOnFail()) throw error;
+		requests[itemIndex] = error;
 	});
 
 	// 3. The cost guard counts every create of this node in this execution. Checked and

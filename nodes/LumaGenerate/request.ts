@@ -17,6 +17,13 @@ export interface CreateRequest {
 
 type Param = (name: string, fallback?: unknown) => unknown;
 
+/** The fields that name an earlier generation a mode starts from, by keyframe. */
+export const GENERATION_FIELDS: Partial<Record<VideoMode, { frame0?: string; frame1?: string }>> = {
+	extend: { frame0: 'Generation ID to Extend' },
+	reverseExtend: { frame1: 'Generation ID to Lead Up To' },
+	interpolate: { frame0: 'First Generation ID', frame1: 'Second Generation ID' },
+};
+
 /**
  * The create request of item `itemIndex`: its mode and the body in the seed endpoint's
  * vocabulary (the transport turns it into either API's body). Throws a NodeOperationError
@@ -52,11 +59,14 @@ function readSources(check: InputChecker, param: Param, mode: VideoMode): { fram
 			return { frame0, frame1 };
 		}
 		case 'extend':
-			return { frame0: generation('Generation ID to Extend', 'generationId'), frame1: image('End Image URL', 'endImageUrl') };
+			return { frame0: generation(GENERATION_FIELDS.extend!.frame0!, 'generationId'), frame1: image('End Image URL', 'endImageUrl') };
 		case 'reverseExtend':
-			return { frame0: image('Start Image URL', 'startImageUrl'), frame1: generation('Generation ID to Lead Up To', 'generationId') };
+			return { frame0: image('Start Image URL', 'startImageUrl'), frame1: generation(GENERATION_FIELDS.reverseExtend!.frame1!, 'generationId') };
 		case 'interpolate':
-			return { frame0: generation('First Generation ID', 'firstGenerationId'), frame1: generation('Second Generation ID', 'secondGenerationId') };
+			return {
+				frame0: generation(GENERATION_FIELDS.interpolate!.frame0!, 'firstGenerationId'),
+				frame1: generation(GENERATION_FIELDS.interpolate!.frame1!, 'secondGenerationId'),
+			};
 		case 'editVideo':
 		case 'reframeVideo':
 			return { videoUrl: check.url('Source Video URL', param('videoUrl')) };
