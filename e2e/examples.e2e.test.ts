@@ -27,8 +27,8 @@ let emulator: LumaEmulator;
 let model: FakeModel;
 let home: N8nHome;
 
-type Example = 'showcase' | 'form' | 'batch' | 'longer' | 'durable' | 'agent';
-const ALL: readonly Example[] = ['showcase', 'form', 'batch', 'longer', 'durable', 'agent'];
+type Example = 'showcase' | 'form' | 'batch' | 'longer' | 'durable' | 'agent' | 'loop';
+const ALL: readonly Example[] = ['showcase', 'form', 'batch', 'longer', 'durable', 'agent', 'loop'];
 /** Which examples run on which gateway (the APIs it serves). */
 const RUNS: Record<ApiFlavour, readonly Example[]> = {
 	both: ALL,
@@ -224,6 +224,23 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 			expect(model.toolAnswer('wait')).toEqual([expect.objectContaining({ id: created.id, state: 'completed', videoUrl: `${emulator.baseUrl}/assets/${String(created.id)}.mp4` })]);
 			expect(JSON.stringify(model.requests)).not.toContain(KEY);
 			expectGatewaySaw(apis, 1);
+		},
+	],
+	loop: [
+		'Loop Over Items: one prompt at a time through Luma Generate and Luma Wait (Single Output), back to the loop; Done gets all three',
+		async (apis) => {
+			const run = await executeWorkflow(home, 'LumaLoopItems00T');
+			expect(run.data.resultData.error).toBeUndefined();
+			expect(run.data.resultData.runData['Luma Generate']).toHaveLength(3);
+			const rows = nodeOutputs(run, 'One row per prompt').map((item) => item.json);
+			expect(rows.map((row) => [row.prompt, row.status])).toEqual([
+				['A red fox trotting through fresh snow, morning light', 'completed'],
+				['Paper lanterns drifting over a river at night', 'completed'],
+				['A sailboat leaning into the wind, aerial shot', 'completed'],
+			]);
+			expect(rows.map((row) => row.result)).toEqual(rows.map((row) => `${emulator.baseUrl}/assets/${String(row.id)}.mp4`));
+			expect(new Set(rows.map((row) => row.id)).size).toBe(3);
+			expectGatewaySaw(apis, 3);
 		},
 	],
 };
