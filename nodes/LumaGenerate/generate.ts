@@ -66,14 +66,27 @@ function createdFields(generation: Generation, request: CreateRequest, api: ApiN
 		model: generation.model ?? (request.body.model as string),
 		mode: request.mode,
 		api,
-		...costFields(generation.creditsUsed),
+		...costFields(generation.creditsUsed, generation.usdSpent),
 		generation: generation.raw,
 	};
 }
 
-/** `tokenCost` as the server reported it; the list price, marked as such, when it did not. */
-export function costFields(creditsUsed: number | null): IDataObject {
-	return creditsUsed === null ? { tokenCost: LIST_PRICE_TOKENS, tokenCostIsListPrice: true } : { tokenCost: creditsUsed };
+/**
+ * `tokenCost` as the server reported it (the list price, marked as such, when it did not), and
+ * `usdSpent`, the cost in US dollars, when the server reports it.
+ */
+export function costFields(creditsUsed: number | null, usdSpent: number | null = null): IDataObject {
+	const tokens = creditsUsed === null ? { tokenCost: LIST_PRICE_TOKENS, tokenCostIsListPrice: true } : { tokenCost: creditsUsed };
+	if (usdSpent !== null) lastUsdPerToken = creditsUsed ? usdSpent / creditsUsed : lastUsdPerToken;
+	return usdSpent === null ? tokens : { ...tokens, usdSpent };
+}
+
+/** Dollars per token as the gateway last reported them in this process: the cost guard speaks in money with it. */
+let lastUsdPerToken: number | undefined;
+
+/** " (about $N)" for `count` creates at the list price, when the gateway has told what a token costs. */
+function inDollars(count: number): string {
+	return lastUsdPerToken === undefined ? '' : `, about $${(count * LIST_PRICE_TOKENS * lastUsdPerToken).toFixed(2)} at the rate the gateway last reported`;
 }
 
 export async function generate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -245,8 +258,8 @@ function checkCostGuard(ctx: IExecuteFunctions, spent: number, toSend: number, m
 	if (toSend === 0 || spent + toSend <= maxCreates) return;
 	const message =
 		spent === 0
-			? `This run would create ${plural(toSend, 'generation')} (${tokens(toSend)} tokens), more than Max Creates per Execution (${maxCreates})`
-			: `This run would create ${plural(toSend, 'more generation')} (${tokens(toSend)} tokens), but this node already sent ${plural(spent, 'create')} in this execution and Max Creates per Execution is ${maxCreates}`;
+			? `This run would create ${plural(toSend, 'generation')} (${tokens(toSend)} tokens${inDollars(toSend)}), more than Max Creates per Execution (${maxCreates})`
+			: `This run would create ${plural(toSend, 'more generation')} (${tokens(toSend)} tokens${inDollars(toSend)}), but this node already sent ${plural(spent, 'create')} in this execution and Max Creates per Execution is ${maxCreates}`;
 	throw new NodeOperationError(ctx.getNode(), message, {
 		description:
 			'Nothing was sent. The cap counts every create this node sends in one execution: all its items, loops back into it, retries and AI Agent tool calls. ' +

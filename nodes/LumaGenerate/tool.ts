@@ -15,6 +15,7 @@ export function toolResult(fields: IDataObject): IDataObject {
 		tokenCost: fields.tokenCost,
 		// The list price, not what the gateway charged: it reports that later, if at all.
 		...(fields.tokenCostIsListPrice ? { tokenCostIsListPrice: true } : {}),
+		...(fields.usdSpent !== undefined ? { usdSpent: fields.usdSpent } : {}),
 		...(fields.reusedFromEarlierTry ? { reusedFromEarlierTry: true } : {}),
 		next: 'The video is being generated. Pass this id to the Luma Wait tool to get its state and video URL. Do not call Luma Generate again for this request: every call creates (and bills) a new video.',
 	};

@@ -56,7 +56,7 @@ export function forModel(json: IDataObject): IDataObject {
 		if (json.lastError) answer.lastError = json.lastError;
 		return answer;
 	}
-	for (const field of ['failureReason', 'videoUrl', 'thumbnailUrl'] as const) {
+	for (const field of ['failureReason', 'videoUrl', 'thumbnailUrl', 'usdSpent'] as const) {
 		if (json[field] !== undefined && json[field] !== null) answer[field] = json[field];
 	}
 	return answer;

@@ -44,6 +44,7 @@ function generationFields(generation: Generation): IDataObject {
 		model: generation.model,
 		// The cost the server reports once the video is made (the unified API does).
 		...(generation.creditsUsed !== null ? { tokenCost: generation.creditsUsed } : {}),
+		...(generation.usdSpent !== null ? { usdSpent: generation.usdSpent } : {}),
 		generation: generation.raw,
 	};
 }

@@ -37,6 +37,8 @@ export interface Generation {
 	model: string | null;
 	/** What the server says the generation cost, in tokens (`meta.usage.credits_used`); null when it does not say. */
 	creditsUsed: number | null;
+	/** What the server says it cost in US dollars (`meta.usage.usd_spent`, reported for Ray 3.2); null when it does not say. */
+	usdSpent: number | null;
 	/** The body exactly as the server sent it. */
 	raw: IDataObject;
 }
@@ -102,17 +104,18 @@ export function normalizeGeneration(body: unknown): Generation {
 			stringOrNull(assets.image) ?? stringOrNull(body.thumbnail_url) ?? stringOrNull(body.image_url),
 		createdAt: stringOrNull(body.created_at),
 		model: stringOrNull(body.model),
-		creditsUsed: readCredits(body),
+		creditsUsed: readUsage(body, 'credits_used'),
+		usdSpent: readUsage(body, 'usd_spent'),
 		raw: body,
 	};
 }
 
-/** `meta.usage.credits_used` (API.md 7.3) when it is a number of tokens. */
-function readCredits(body: IDataObject): number | null {
+/** A cost in `meta.usage` (docs/API.md 7.3): `credits_used` in tokens, `usd_spent` in US dollars; null unless a number ≥ 0. */
+function readUsage(body: IDataObject, field: 'credits_used' | 'usd_spent'): number | null {
 	const meta = isObject(body.meta) ? body.meta : {};
 	const usage = isObject(meta.usage) ? meta.usage : {};
-	const credits = typeof usage.credits_used === 'string' ? Number(usage.credits_used) : usage.credits_used;
-	return typeof credits === 'number' && Number.isFinite(credits) && credits >= 0 ? credits : null;
+	const value = typeof usage[field] === 'string' ? Number(usage[field]) : usage[field];
+	return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
 /** Reads the fetch-many answer: a bare array, or an object holding one. */

@@ -519,7 +519,9 @@ describe('credits_used (the unifiedCredits switch)', () => {
 			const created = await ucreate({ prompt: 'price me', ...fields });
 			expect(created.body.meta).toBeNull();
 			emulator.finish(created.body.id);
-			expect((await ufetch(created.body.id)).body.meta).toEqual({ usage: { credits_used: price } });
+			// Ray 3.2 also reports dollars: $0.40 for 800,000 credits.
+			const usd = fields.model === 'luma/ray-3.2' ? { usd_spent: price / 2_000_000 } : {};
+			expect((await ufetch(created.body.id)).body.meta).toEqual({ usage: { credits_used: price, ...usd } });
 			expect(unifiedPrice({ prompt: 'x', ...fields } as UnifiedCreateBody)).toBe(price);
 			expect(price).not.toBe(500_000);
 		}

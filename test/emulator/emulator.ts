@@ -196,6 +196,9 @@ interface CallbackPlan {
 	chain: Promise<void>;
 }
 
+/** Credits a US dollar buys on the gateway (its docs: 3,390 credits reported as $0.001695). */
+export const USD_CREDITS = 2_000_000;
+
 const FAILURE_MARKERS: Array<[string, string]> = [
 	['[fail]', 'Contains blacklisted words'],
 	['[fail-frames]', 'Failed to read user input frames'],
@@ -850,7 +853,10 @@ export class LumaEmulator {
 			status: UNIFIED_STATUS[state],
 			video: state === 'completed' ? { url: `${this.assetOrigin}/assets/${generation.id}.mp4` } : null,
 			error: state === 'failed' ? { name: 'GenerationError', message: generation.failureReason } : null,
-			meta: reported ? { usage: { credits_used: generation.cost } } : null,
+			// Ray 3.2 also reports its cost in dollars (2,000,000 credits a dollar, as the gateway's docs show).
+			meta: reported
+				? { usage: { credits_used: generation.cost, ...(this.lumaModel(generation) === 'ray-3.2' ? { usd_spent: generation.cost / USD_CREDITS } : {}) } }
+				: null,
 			model: `luma/${this.lumaModel(generation)}`,
 			created_at: new Date(generation.createdAt).toISOString(),
 		};

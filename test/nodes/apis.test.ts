@@ -64,6 +64,19 @@ describe('Ray 3.2 and the unified API', () => {
 		expect(video.json.tokenCost).toBe(unifiedPrice(sent.body as never));
 		expect(video.json.tokenCost).not.toBe(LUMA_PRICE);
 		expect(video.json.tokenCostIsListPrice).toBeUndefined();
+		// The gateway reports Ray 3.2's cost in dollars too: 1,600,000 credits are $0.80.
+		expect(video.json.usdSpent).toBe(0.8);
+	});
+
+	test('the cost in dollars: on Generate\'s output when the create\'s answer reports it, never invented for Ray 2; the cost guard then speaks in dollars', async () => {
+		env.emulator.configure({ unifiedCredits: 'always' });
+		const ray3 = await generateAndWait({ prompt: '={{ $json.prompt }}', model: 'ray-3.2' }, prompts(1));
+		expect(ray3.outputs('Generate')[0][0].json).toMatchObject({ tokenCost: 800_000, usdSpent: 0.4 });
+		const ray2 = await generateAndWait({ prompt: '={{ $json.prompt }}', model: 'ray-2' }, prompts(1));
+		expect(ray2.outputs('Generate')[0][0].json.usdSpent).toBeUndefined();
+		// 800,000 credits for $0.40: two creates at the 500,000-token list price are about $0.50.
+		const capped = await generateAndWait({ prompt: '={{ $json.prompt }}', options: { maxCreatesPerRun: 1 } }, prompts(2));
+		expect(capped.error?.message).toBe('This run would create 2 generations (1,000,000 tokens, about $0.50 at the rate the gateway last reported), more than Max Creates per Execution (1)');
 	});
 
 	test('a gateway serving only the Luma endpoint: Ray 3.2 is refused before anything is sent, naming the item, the field and the API', async () => {

@@ -40,6 +40,7 @@ describe('normalizeGeneration reads every shape of API.md section 4', () => {
 			createdAt: '2026-11-24T10:00:00Z',
 			model: 'ray-2',
 			creditsUsed: null,
+			usdSpent: null,
 			raw: body,
 		});
 	});
@@ -57,6 +58,14 @@ describe('normalizeGeneration reads every shape of API.md section 4', () => {
 		const failed = normalizeGeneration({ id: ID, status: 'error', error: { name: 'ModerationError', message: 'Frame moderation failed' } });
 		expect(failed).toMatchObject({ state: 'failed', failureReason: 'Frame moderation failed', creditsUsed: null });
 		expect(normalizeGeneration({ id: ID, status: 'queued', meta: { usage: {} } }).creditsUsed).toBeNull();
+	});
+
+	test('the cost in dollars when the unified API reports it (meta.usage.usd_spent, Ray 3.2), else null', () => {
+		const body = { id: ID, status: 'completed', meta: { usage: { credits_used: 800000, usd_spent: 0.4 } }, model: 'luma/ray-3.2' };
+		expect(normalizeGeneration(body)).toMatchObject({ creditsUsed: 800000, usdSpent: 0.4 });
+		expect(normalizeGeneration({ ...body, meta: { usage: { credits_used: 800000, usd_spent: '0.25' } } }).usdSpent).toBe(0.25);
+		expect(normalizeGeneration({ ...body, meta: { usage: { credits_used: 800000 } } }).usdSpent).toBeNull();
+		expect(normalizeGeneration({ ...body, meta: { usage: { usd_spent: -1 } } }).usdSpent).toBeNull();
 	});
 
 	test('the state under `status`, with generating and error', () => {
