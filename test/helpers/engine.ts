@@ -4,15 +4,17 @@
  */
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
-import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { BinaryDataService, ExecutionLifecycleHooks, getAdditionalKeys, WorkflowExecute } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
+	ICredentialsExpressionResolveValues,
 	IConnections,
 	IExecuteContextData,
 	IExecuteFunctions,
 	IHttpRequestOptions,
 	INode,
 	INodeExecutionData,
+	INodeParameters,
 	INodeType,
 	INodeTypeDescription,
 	INodeTypes,
@@ -20,8 +22,11 @@ import type {
 	IRunExecutionData,
 	IWorkflowExecuteAdditionalData,
 	IBinaryData,
+	IExecuteData,
+	RelatedExecution,
+	WorkflowExecuteMode,
 } from 'n8n-workflow';
-import { ICredentialsHelper, NodeHelpers, Workflow } from 'n8n-workflow';
+import { ICredentialsHelper, NodeHelpers, NodeOperationError, Workflow } from 'n8n-workflow';
 
 import { ApilaplasApi } from '../../credentials/ApilaplasApi.credentials';
 import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
@@ -107,6 +112,27 @@ class SetFieldNode implements INodeType {
 
 export const SET_FIELD_TYPE = 'test.setField';
 
+/** Throws, as a node after Luma Generate that fails would: the execution ends without success. */
+class FailNode implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Fail',
+		name: 'fail',
+		group: ['transform'],
+		version: 1,
+		description: 'Test failure',
+		defaults: { name: 'Fail' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		throw new NodeOperationError(this.getNode(), 'Failed on purpose after Luma Generate');
+	}
+}
+
+export const FAIL_TYPE = 'test.fail';
+
 const credentialTypes = { apilaplasApi: new ApilaplasApi() };
 
 /**
@@ -128,6 +154,7 @@ const nodeTypeMap: Record<string, INodeType> = {
 	[TRIGGER_TYPE]: new ItemsTrigger(),
 	[REPEAT_TYPE]: new RepeatNode(),
 	[SET_FIELD_TYPE]: new SetFieldNode(),
+	[FAIL_TYPE]: new FailNode(),
 };
 
 export const nodeTypes: INodeTypes = {
@@ -182,8 +209,26 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		throw new Error('not used in tests');
 	}
 
-	async getDecrypted(_data: unknown, _node: unknown, type: string): Promise<ICredentialDataDecryptedObject> {
-		return this.credentials[type] ?? {};
+	/**
+	 * The credential's data; a field that is an expression (`={{ $json.apiKey }}`) is resolved for
+	 * the item n8n names in `expressionResolveValues`, as n8n's CredentialsHelper does.
+	 */
+	async getDecrypted(
+		additionalData: IWorkflowExecuteAdditionalData,
+		_nodeCredentials: unknown,
+		type: string,
+		mode: WorkflowExecuteMode,
+		executeData?: IExecuteData,
+		_raw?: boolean,
+		expressionResolveValues?: ICredentialsExpressionResolveValues,
+	): Promise<ICredentialDataDecryptedObject> {
+		const data = { ...(this.credentials[type] ?? {}) };
+		if (!expressionResolveValues) return data;
+		const { workflow, runExecutionData, runIndex, itemIndex, node, connectionInputData } = expressionResolveValues;
+		const additionalKeys = getAdditionalKeys(additionalData, mode, null, { isCredential: true });
+		return workflow.expression.getParameterValue(
+			data as INodeParameters, runExecutionData, runIndex, itemIndex, node.name, connectionInputData, mode, additionalKeys, executeData, false, data,
+		) as ICredentialDataDecryptedObject;
 	}
 
 	async updateCredentials(): Promise<void> {}
@@ -240,6 +285,12 @@ export interface RunOptions {
 	 * (`run.data.executionData.contextData`) handed back. Otherwise a new `manual` execution.
 	 */
 	retryOf?: RunResult;
+	/** The execution mode (default `manual`, the editor's; `retry` with `retryOf`). */
+	mode?: WorkflowExecuteMode;
+	/** Runs as a sub-workflow's execution started by this parent execution (mode `integrated` unless `mode` says otherwise). */
+	parentExecution?: RelatedExecution;
+	/** The workflow's id (default `test-workflow`). */
+	workflowId?: string;
 }
 
 let executionCounter = 0;
@@ -257,18 +308,19 @@ export interface RunResult {
 
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	await prepareEngine();
+	const workflowId = options.workflowId ?? 'test-workflow';
 	const workflow = new Workflow({
-		id: 'test-workflow',
+		id: workflowId,
 		nodes: options.nodes,
 		connections: options.connections,
 		nodeTypes,
 		active: false,
 	});
-	const mode = options.retryOf ? 'retry' : 'manual';
+	const mode: WorkflowExecuteMode = options.mode ?? (options.retryOf ? 'retry' : options.parentExecution ? 'integrated' : 'manual');
 	const contextData: IExecuteContextData | undefined = options.retryOf?.run.data.executionData?.contextData;
 	const executionId = `test-execution-${++executionCounter}`;
 	const hooks = new ExecutionLifecycleHooks(mode, executionId, {
-		id: 'test-workflow',
+		id: workflowId,
 		name: 'test',
 		nodes: options.nodes,
 		connections: options.connections,
@@ -298,6 +350,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 
 	const trigger = options.nodes.find((node) => node.type === TRIGGER_TYPE)!;
 	const runExecutionData = {
+		...(options.parentExecution ? { parentExecution: options.parentExecution } : {}),
 		resultData: { runData: {} },
 		executionData: {
 			metadata: {},
@@ -348,7 +401,7 @@ export function node(name: string, type: string, parameters: INode['parameters']
 		typeVersion: 1,
 		position: [0, 0],
 		parameters,
-		credentials: type === TRIGGER_TYPE || type === REPEAT_TYPE ? undefined : { apilaplasApi: { id: 'cred-1', name: 'Apilaplas' } },
+		credentials: type === TRIGGER_TYPE || type === REPEAT_TYPE || type === FAIL_TYPE ? undefined : { apilaplasApi: { id: 'cred-1', name: 'Apilaplas' } },
 	};
 }
 
