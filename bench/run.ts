@@ -453,7 +453,7 @@ const API_HEADING = '## Luma Wait on each of the gateway\'s APIs (issue 18)';
 /** The issue 18 table and how it was measured; `partial`: said when only this section was run. */
 function apiSection(partialTookMs?: number): string {
 	const table = [
-		`| figure | Luma Wait, unified API (asks every 10 s) | Luma Wait, seed's Luma endpoint (long poll, fetch-many) | the gateway docs' loop (asks every ${DOCS_LOOP_S} s) | goal | met |`,
+		`| figure | Luma Wait, unified API (asks every 10 s) | Luma Wait, Luma endpoint (long poll, fetch-many) | the gateway docs' loop (asks every ${DOCS_LOOP_S} s) | goal | met |`,
 		'|---|---|---|---|---|---|',
 		...apiRows.map((row) => `| ${row.figure} | ${row.unified} | ${row.longPoll} | ${row.docsLoop} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`),
 	].join('\n');
@@ -477,7 +477,7 @@ took, a drift counted ${1 / SCALE} times over here, so a generation ending 5 s b
 120 s and 130 s) reads as more; the real-clock row, whose generation also ends midway between two asks, is the real figure.
 
 Each column waits for the same generations (made directly on the emulator, each queued 10 s, then dreaming): Luma Wait
-at its defaults on a gateway serving only the unified API, Luma Wait on a gateway serving only the seed's Luma endpoint,
+at its defaults on a gateway serving only the unified API, Luma Wait on a gateway serving only the Luma endpoint,
 and the gateway docs' plain loop (ask; while the status is \`queued\` or \`generating\`, sleep ${DOCS_LOOP_S} s and ask
 again), modelled in \`bench/waits.ts\` as one such loop per generation against a unified-only emulator.
 

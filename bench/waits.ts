@@ -1,6 +1,6 @@
 /**
  * Luma Wait on each of the gateway's APIs, side by side with the gateway docs' plain loop, for
- * generations of realistic length (one to three minutes, API.md section 5).
+ * generations of realistic length (one to three minutes, docs/API.md §7).
  *
  * Why in-process: what sets these figures is the nodes' own clock (the unified API is asked
  * every `timing.unifiedPollMs`, 10 s), which a real n8n process cannot run fast. So Luma Wait runs

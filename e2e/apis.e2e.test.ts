@@ -3,7 +3,7 @@
  * to video, 5 s, 1080p), Luma Wait waits for it, a second Luma Generate edits that video (Edit
  * Video of its URL), Luma Wait waits for the edit. The credential's API is at its default
  * (Automatic). On a gateway serving the unified video API both videos complete and their
- * `tokenCost` is what the gateway reported; on a gateway serving only the seed's Luma endpoint the
+ * `tokenCost` is what the gateway reported; on a gateway serving only the Luma endpoint the
  * workflow fails before anything is created, saying why. Runs on the line E2E_N8N_LINE picks.
  */
 import type { ApiFlavour } from '../test/emulator/emulator';

@@ -4,10 +4,10 @@
  * the line E2E_N8N_LINE picks (2.x by default; CI runs it on 1.x too).
  *
  * The examples run on three gateways, with the credential's API at its default (Automatic):
- * one serving both APIs, one serving only the unified video API, one serving only the seed's Luma
+ * one serving both APIs, one serving only the unified video API, one serving only the Luma
  * endpoint. Each example gives its results on each, one create per prompt, on the right API.
- * The seed-only gateway runs a subset (see RUNS): the nodes choose the Luma endpoint on a gateway
- * serving both too, so there it would repeat the 'both' runs request for request but for one probe
+ * The gateway serving only the Luma endpoint runs a subset (see RUNS): the nodes choose the Luma
+ * endpoint on a gateway serving both too, so there it would repeat the 'both' runs request for request but for one probe
  * answer; the subset covers what only that gateway shows (the fetch-many wait, an extend by id,
  * the agent's tools, the byte-identical body) without adding the full run's time to CI.
  */
@@ -248,7 +248,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 const GATEWAYS: Record<ApiFlavour, string> = {
 	both: 'a gateway serving both APIs',
 	unified: 'a gateway serving only the unified video API',
-	luma: 'a gateway serving only the seed\'s Luma endpoint',
+	luma: 'a gateway serving only the Luma endpoint',
 };
 
 describe.each(['both', 'unified', 'luma'] as const)('on %s', (apis) => {

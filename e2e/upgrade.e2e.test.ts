@@ -5,7 +5,7 @@
  * published and installed over it with the README's upgrade command, n8n restarted on the same
  * user folder. After the upgrade every saved workflow loads as the editor loads it, runs again with
  * the same results and the same create requests byte for byte, and the parked executions resume
- * and finish. The emulator serves both of the gateway's APIs (the seed's endpoint, which the
+ * and finish. The emulator serves both of the gateway's APIs (the Luma endpoint, which the
  * baseline knows, and the unified one).
  */
 import { writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Turns one item's parameters into a create request (API.md sections 1 and 7), checking every
+ * Turns one item's parameters into a create request (docs/API.md §2 and §4.1), checking every
  * field before anything is sent. Version 1 builds exactly what it always built; version 2 adds
  * Ray 3.2 and refuses every combination the API's schema forbids.
  */
@@ -25,7 +25,7 @@ export const GENERATION_FIELDS: Partial<Record<VideoMode, { frame0?: string; fra
 };
 
 /**
- * The create request of item `itemIndex`: its mode and the body in the seed endpoint's
+ * The create request of item `itemIndex`: its mode and the body in the Luma endpoint's
  * vocabulary (the transport turns it into either API's body). Throws a NodeOperationError
  * naming the item, the field and what is allowed when the item cannot be sent.
  */

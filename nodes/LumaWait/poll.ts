@@ -1,13 +1,13 @@
 /**
  * Waits for many generations at once, each on the API it lives on.
  *
- * With the Luma endpoint's long poll (API.md sections 2, 3, 6), ids are asked about in batches
+ * With the Luma endpoint's long poll (docs/API.md §3, §9.2, §9.3), ids are asked about in batches
  * with the fetch-many endpoint; each batch has its own loop and ids leave it as they reach the
  * target. The client checks the state itself: a reply that came back early with nothing new is
  * followed by a growing pause, never a tight loop. If the batch endpoint is refused, ids are
  * fetched one by one.
  *
- * The unified API (section 7) has neither: each generation is asked about at a steady pace
+ * The unified API (docs/API.md §4.2) has neither: each generation is asked about at a steady pace
  * (`VideoApi.pollEveryMs`), a few requests at a time.
  */
 import type { IExecuteFunctions } from 'n8n-workflow';

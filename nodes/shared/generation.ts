@@ -1,6 +1,6 @@
 /**
  * Reading the API's answers: the one place that knows the state order and every shape a
- * generation comes back in (API.md sections 2 to 4).
+ * generation comes back in (docs/API.md §5, §9.3).
  */
 import type { IDataObject } from 'n8n-workflow';
 
@@ -79,7 +79,7 @@ export function readState(value: unknown, body: unknown): LumaState {
 	return state;
 }
 
-/** Reads one generation in any known shape (API.md section 4). */
+/** Reads one generation in any known shape (docs/API.md §5.2, §5.3). */
 export function normalizeGeneration(body: unknown): Generation {
 	if (!isObject(body)) {
 		throw new UnreadableAnswerError(`The server's answer is not a generation: ${excerpt(body)}`);
@@ -110,7 +110,7 @@ export function normalizeGeneration(body: unknown): Generation {
 	};
 }
 
-/** A cost in `meta.usage` (docs/API.md 7.3): `credits_used` in tokens, `usd_spent` in US dollars; null unless a number ≥ 0. */
+/** A cost in `meta.usage` (docs/API.md §8): `credits_used` in tokens, `usd_spent` in US dollars; null unless a number ≥ 0. */
 function readUsage(body: IDataObject, field: 'credits_used' | 'usd_spent'): number | null {
 	const meta = isObject(body.meta) ? body.meta : {};
 	const usage = isObject(meta.usage) ? meta.usage : {};

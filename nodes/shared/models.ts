@@ -1,11 +1,11 @@
 /**
- * The Luma models and what each accepts (API.md sections 1 and 7), and the one request shape
- * every part of the package speaks: a create in the seed endpoint's vocabulary, plus Ray 3.2's
+ * The Luma models and what each accepts (docs/API.md §2.1 and §4.1), and the one request shape
+ * every part of the package speaks: a create in the Luma endpoint's vocabulary, plus Ray 3.2's
  * fields. The transport turns it into the body of whichever API it is sent to.
  */
 import type { IDataObject } from 'n8n-workflow';
 
-/** The gateway's two APIs: the seed's Luma endpoint (sections 1-6) and the unified video API (section 7). */
+/** The gateway's two APIs (docs/API.md §1.1): the Luma endpoint (§2, §3) and the unified video API (§4). */
 export type ApiName = 'luma' | 'unified';
 
 export const MODEL_IDS = ['ray-2', 'ray-flash-2', 'ray-3.2', 'ray-1-6'] as const;
@@ -22,7 +22,7 @@ export interface ModelRules {
 	apis: readonly ApiName[];
 	aspectRatios: readonly string[];
 	resolutions: readonly string[];
-	/** Durations in the seed vocabulary ("5s"); the unified API gets the number of seconds. */
+	/** Durations in the Luma endpoint's vocabulary ("5s"); the unified API gets the number of seconds. */
 	durations: readonly string[];
 	/** Keyframes that are earlier generations: extend, reverse extend, interpolate. */
 	generationFrames: boolean;
@@ -32,7 +32,7 @@ export interface ModelRules {
 	replacedBy?: ModelId;
 }
 
-/** What Ray 2, Ray Flash 2 and the retired Ray 1.6 accept alike (API.md section 1). */
+/** What Ray 2, Ray Flash 2 and the retired Ray 1.6 accept alike (docs/API.md §2.1). */
 const RAY2_FAMILY = {
 	aspectRatios: ['16:9', '1:1', '9:16', '4:3', '3:4', '21:9', '9:21'],
 	resolutions: ['540p', '720p', '1080p', '4k'],
@@ -93,7 +93,7 @@ export const MODE_RULES: Record<VideoMode, ModeRules> = {
 	reframeVideo: { label: 'Reframe Video', models: modelsWith('ray3Features'), loop: false, type: 'video_reframe' },
 };
 
-/** Whether a model can be sent a `callback_url`: only the Luma endpoint takes one (API.md 7.1). */
+/** Whether a model can be sent a `callback_url`: only the Luma endpoint takes one (docs/API.md §4.1). */
 export function takesCallback(model: ModelId): boolean {
 	return MODELS[model].apis.includes('luma');
 }
@@ -103,8 +103,8 @@ export const HDR_RESOLUTIONS = ['720p', '1080p'] as const;
 export const HDR_DURATION = '5s';
 
 /**
- * A create as the nodes build it: the seed's body (API.md section 1), keys in the order it is
- * sent, plus Ray 3.2's fields (section 7), which only the unified API accepts. The luma module
+ * A create as the nodes build it: the Luma endpoint's body (docs/API.md §2.1), keys in the order
+ * it is sent, plus Ray 3.2's fields (§4.1), which only the unified API accepts. The luma module
  * sends it as it is, byte for byte; the unified module translates it (see transport/unified.ts).
  * The spend ledger compares these, so a retry matches whichever API the first try went to.
  */
@@ -124,5 +124,5 @@ export interface VideoRequest extends IDataObject {
 	exr_export?: boolean;
 }
 
-/** The list price of one create on the seed endpoint, used when the server reports no cost. */
+/** The list price of one create on the Luma endpoint (docs/API.md §8), used when the server reports no cost. */
 export const LIST_PRICE_TOKENS = 500_000;

@@ -1,5 +1,5 @@
 /**
- * The emulator keeps the API contract of ../shared/API.md, and each unknown is a switch.
+ * The emulator keeps the API contract of docs/API.md, and each unknown is a switch (§10).
  * No test here depends on a timer firing on time or on work ending within a wall-clock window:
  * waits are for events (a request held, a callback received), and how a long poll was answered is
  * read from the emulator's log (`hold`), not from a stopwatch.
@@ -63,7 +63,7 @@ describe('auth', () => {
 	});
 });
 
-describe('create validation (API.md section 1)', () => {
+describe('create validation (docs/API.md §2)', () => {
 	beforeEach(() => start());
 	test.each(
 		[
@@ -103,7 +103,7 @@ describe('create validation (API.md section 1)', () => {
 	});
 });
 
-describe('the long poll (API.md section 2)', () => {
+describe('the long poll (docs/API.md §3.1)', () => {
 	test('holds until the target is reached, then answers with it', async () => {
 		await start({ holdMs: NEVER, queuedMs: NEVER, dreamingMs: NEVER });
 		const { body } = await create({ prompt: 'hold me' });
@@ -171,7 +171,7 @@ describe('the long poll (API.md section 2)', () => {
 	});
 });
 
-describe('fetch many (API.md section 3)', () => {
+describe('fetch many (docs/API.md §3.2)', () => {
 	test('both id forms, array or object, any or all', async () => {
 		await start({ manyShape: 'object', manyReturns: 'all' });
 		const a = (await create({ prompt: 'first' })).body.id;
@@ -318,7 +318,7 @@ describe('API flavours (issue 18)', () => {
 	});
 });
 
-describe('unified create validation (API.md section 7.1)', () => {
+describe('unified create validation (docs/API.md §4.1)', () => {
 	beforeEach(() => start());
 	const ray2 = { model: 'luma/ray-2', prompt: 'a cat' };
 	const ray3 = { model: 'luma/ray-3.2', prompt: 'a cat' };
@@ -422,7 +422,7 @@ describe('unified create validation (API.md section 7.1)', () => {
 	});
 });
 
-describe('the unified generation object (7.3) and fetch (7.2)', () => {
+describe('the unified generation object (docs/API.md §5.3) and fetch (§4.2)', () => {
 	test('the create answers with the generation, queued; its status goes queued, generating, completed', async () => {
 		await start({ queuedMs: NEVER });
 		const created = await ucreate({ model: 'luma/ray-3.2', prompt: 'a fox' });
@@ -620,7 +620,7 @@ describe('which API a generation belongs to', () => {
 	});
 });
 
-describe('the account limits (API.md section 5), across both APIs', () => {
+describe('the account limits (docs/API.md §7), across both APIs', () => {
 	test('the create rate limit counts the creates of both APIs; its 429s are not billed and are counted', async () => {
 		await start({ createLimit: { count: 2, windowMs: 60_000 } });
 		expect((await create({ prompt: 'one' })).status).toBe(201);

@@ -1,9 +1,9 @@
 /**
- * A local server of the whole API contract (../shared/API.md), every unknown a switch.
+ * A local server of the whole API contract (docs/API.md), every unknown a switch (§10).
  * Used in-process by tests and benchmarks, and as a process by `npm run emulator`.
  *
- * It speaks both of the gateway's APIs (switch `apis`): the seed's Luma endpoint (sections 1-6)
- * and the unified video API (section 7). The account behind them is one: the create rate limit,
+ * It speaks both of the gateway's APIs (switch `apis`): the Luma endpoint (docs/API.md §2, §3)
+ * and the unified video API (§4). The account behind them is one: the create rate limit,
  * the running limit and the credits count the creates of both.
  *
  * No answer depends on a timer firing on time: a timer only wakes the emulator, which then reads
@@ -22,15 +22,15 @@ import { unifiedPrice, validateUnifiedCreate } from './validate-unified';
 
 export const GENERATION_PATH = '/v2/generate/video/luma-ai/generation';
 export const GENERATIONS_PATH = '/v2/generate/video/luma-ai/generations';
-/** The unified video API (section 7): POST creates, GET `?generation_id=` fetches one. */
+/** The unified video API (docs/API.md §4): POST creates, GET `?generation_id=` fetches one. */
 export const UNIFIED_PATH = '/v2/video/generations';
-/** What the seed endpoint charges for every accepted create (section 1). */
+/** What the Luma endpoint charges for every accepted create (docs/API.md §8). */
 export const LUMA_PRICE = 500_000;
 export const SAMPLE_MP4 = readFileSync(path.join(__dirname, 'sample.mp4'));
 export const STATES = ['queued', 'dreaming', 'completed', 'failed'] as const;
 export type State = (typeof STATES)[number];
 
-/** The generation shapes of API.md section 4. */
+/** The generation shapes of docs/API.md §5.2. */
 export type Shape = 'upstream' | 'status-field' | 'video-object' | 'video-url' | 'suffixed-id';
 /** Which wait parameter the server honours: `schema` is `state` for one, `status` for many. */
 export type WaitParam = 'schema' | 'state' | 'status' | 'both' | 'none';
@@ -42,12 +42,12 @@ export type Endpoint = 'create' | 'fetchOne' | 'fetchMany' | 'asset' | 'probe';
 
 /** The id of the nodes' probe reads (nodes/shared/transport/probe.ts). */
 export const PROBE_ID = '00000000-0000-4000-8000-000000000000';
-/** The gateway's two APIs: the seed's Luma endpoint and the unified video API. */
+/** The gateway's two APIs: the Luma endpoint and the unified video API (docs/API.md §1.1). */
 export type ApiName = 'luma' | 'unified';
 /** Which APIs a gateway serves; the others' paths do not exist there. */
 export type ApiFlavour = ApiName | 'both';
 export const API_FLAVOURS: readonly ApiFlavour[] = ['luma', 'unified', 'both'];
-/** The unified API's status for each state (section 7.3). */
+/** The unified API's status for each state (docs/API.md §5.1). */
 export const UNIFIED_STATUS: Record<State, string> = { queued: 'queued', dreaming: 'generating', completed: 'completed', failed: 'error' };
 /** Why a 429 was answered: the create rate limit, the running limit, or an injected fault. */
 export type TooManyReason = 'createLimit' | 'runningLimit' | 'injected';
@@ -107,7 +107,7 @@ export interface EmulatorOptions {
 	crossApiIds?: boolean;
 	/**
 	 * Generations not yet completed or failed allowed at once (seeded ones count: they are the
-	 * account's too); a create beyond gets 429 "Too many running generations" (section 5).
+	 * account's too); a create beyond gets 429 "Too many running generations" (docs/API.md §7).
 	 */
 	runningLimit?: number;
 	/** The emulator's own timers fire this much early (a loaded machine made certain); no answer may change. */
@@ -163,7 +163,7 @@ export interface StoredGeneration {
 	outcome: 'completed' | 'failed';
 	failureReason: string | null;
 	videoBytes: number;
-	/** What it cost in tokens: the unified API's price, or the seed's 500,000. */
+	/** What it cost in tokens: the unified API's price, or the Luma endpoint's 500,000. */
 	cost: number;
 }
 
@@ -681,7 +681,7 @@ export class LumaEmulator {
 			}
 		}
 
-		// The account's limits (section 5), shared by both APIs; a refused create is never billed.
+		// The account's limits (docs/API.md §7), shared by both APIs; a refused create is never billed.
 		const now = Date.now();
 		const limit = this.options.createLimit;
 		if (limit) {
@@ -809,7 +809,7 @@ export class LumaEmulator {
 
 	// ---- render ----
 
-	/** The model's name in the seed's vocabulary (`ray-2`), whichever API made the generation. */
+	/** The model's name in the Luma endpoint's vocabulary (`ray-2`), whichever API made the generation. */
 	private lumaModel(generation: StoredGeneration): string {
 		return (generation.request.model ?? 'ray-2').replace(/^luma\//, '');
 	}
@@ -844,7 +844,7 @@ export class LumaEmulator {
 		return api === 'unified' ? this.renderUnified(generation, state) : this.renderLuma(generation, state);
 	}
 
-	/** Section 7.3's object. */
+	/** The object of docs/API.md §5.3. */
 	private renderUnified(generation: StoredGeneration, state: State): Record<string, unknown> {
 		const credits = this.options.unifiedCredits;
 		const reported = credits === 'always' || (credits === 'completed' && state === 'completed');
@@ -862,7 +862,7 @@ export class LumaEmulator {
 		};
 	}
 
-	/** Section 4's object, in the shape the `shape` switch picks. */
+	/** The object of docs/API.md §5.2, in the shape the `shape` switch picks. */
 	private renderLuma(generation: StoredGeneration, state: State): Record<string, unknown> {
 		const done = state === 'completed';
 		const video = done ? `${this.assetOrigin}/assets/${generation.id}.mp4` : null;
@@ -972,7 +972,7 @@ export class LumaEmulator {
 	private fetchOne(req: http.IncomingMessage, res: http.ServerResponse, url: URL, api: ApiName, entry: LoggedRequest): void {
 		const id = url.searchParams.get('generation_id');
 		if (api === 'unified') {
-			// One id, answered at once: no long poll, any state/status parameter is ignored (section 7.2).
+			// One id, answered at once: no long poll, any state/status parameter is ignored (docs/API.md §4.2).
 			if (!id) return this.sendError(req, res, 400, 'Required at "generation_id"');
 			const generation = this.find(id, 'unified', req);
 			if (!generation) return this.sendError(req, res, 404, `Generation ${id} not found`);

@@ -1,5 +1,5 @@
 /**
- * The create schema of the unified video API (API.md section 7.1), per model, as the emulator
+ * The create schema of the unified video API (docs/API.md §4.1), per model, as the emulator
  * enforces it. Wording as the gateway's (see validate.ts). A boolean flag that is `false` asks for
  * nothing, so `loop`, `hdr` and `exr_export` are refused only when `true` in the wrong place.
  */
@@ -60,7 +60,7 @@ export interface UnifiedCreateBody {
 
 /**
  * What a unified create costs, in tokens, as `meta.usage.credits_used` reports it. Deliberately
- * never the seed endpoint's 500,000, so a test can tell a reported cost from the list price:
+ * never the Luma endpoint's 500,000, so a test can tell a reported cost from the list price:
  * ray-2 400,000 per 5 s (9 s: 720,000); ray-flash-2 150,000 per 5 s (9 s: 270,000);
  * ray-3.2 800,000 per 5 s (10 s: 1,600,000), HDR doubles it, EXR export adds 200,000.
  */

@@ -1,4 +1,4 @@
-/** The create schema of API.md section 1, as the emulator enforces it. */
+/** The create schema of docs/API.md §2, as the emulator enforces it. */
 
 export const ASPECT_RATIOS = ['1:1', '16:9', '9:16', '4:3', '3:4', '21:9', '9:21'];
 export const MODELS = ['ray-2', 'ray-flash-2', 'ray-1-6'];
@@ -69,7 +69,7 @@ export function validateCreate(body: unknown): string | undefined {
 }
 
 /**
- * The `keyframes` field and the loop rule that goes with it (section 1; the unified API's
+ * The `keyframes` field and the loop rule that goes with it (docs/API.md §2; the unified API's
  * ray-2 and ray-flash-2 take the same). Returns the first error, or undefined.
  */
 export function validateKeyframes(body: Record<string, unknown>): string | undefined {

@@ -19,7 +19,7 @@ const sentBodies = () => env.emulator.log.filter((entry) => entry.endpoint === '
 const IMG_A = 'https://example.com/a.png';
 const IMG_B = 'https://example.com/b.png';
 
-describe('every mode sends exactly the body API.md specifies', () => {
+describe('every mode sends exactly the body docs/API.md specifies', () => {
 	let done1: string;
 	let done2: string;
 	beforeEach(() => {

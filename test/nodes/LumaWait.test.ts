@@ -94,7 +94,7 @@ describe('routing by state', () => {
 	});
 });
 
-describe('every API shape the page allows', () => {
+describe('every API shape docs/API.md allows', () => {
 	const matrix: Array<[Shape, 'array' | 'object', WaitParam]> = [
 		['upstream', 'array', 'schema'],
 		['upstream', 'object', 'both'],

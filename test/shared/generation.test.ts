@@ -19,7 +19,7 @@ describe('state order', () => {
 	});
 });
 
-describe('normalizeGeneration reads every shape of API.md section 4', () => {
+describe('normalizeGeneration reads every shape of docs/API.md §5', () => {
 	test('the upstream object', () => {
 		const body = {
 			id: ID,
@@ -45,7 +45,7 @@ describe('normalizeGeneration reads every shape of API.md section 4', () => {
 		});
 	});
 
-	test('the unified API\'s object (7.3): status names, video.url, error object, the cost it reports', () => {
+	test('the unified API\'s object (docs/API.md §5.3): status names, video.url, error object, the cost it reports', () => {
 		const body = {
 			id: ID,
 			status: 'completed',

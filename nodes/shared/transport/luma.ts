@@ -1,4 +1,4 @@
-/** The seed's Luma endpoint (API.md sections 1 to 3): long poll, fetch-many, callbacks. */
+/** The Luma endpoint (docs/API.md §2, §3): long poll, fetch-many, callbacks. */
 import type { IDataObject } from 'n8n-workflow';
 
 import type { LumaState } from '../generation';
@@ -31,7 +31,7 @@ export const lumaApi: VideoApi = {
 		return undefined;
 	},
 
-	// The seed's body exactly as the node built it: saved workflows send the same bytes as before.
+	// The body exactly as the node built it: saved workflows send the same bytes as before.
 	createBody: (request: VideoRequest): IDataObject => request,
 
 	fetchQuery(id: string, waitFor?: LumaState): IDataObject {

@@ -1,5 +1,5 @@
 /**
- * The gateway's unified video API (API.md section 7): one endpoint for every video model, the
+ * The gateway's unified video API (docs/API.md §4): one endpoint for every video model, the
  * model in the body, integer durations, no long poll and no fetch-many.
  */
 import type { IDataObject } from 'n8n-workflow';
@@ -45,7 +45,7 @@ export const unifiedApi: VideoApi = {
 		if (request.type !== undefined) body.type = request.type;
 		body.aspect_ratio = request.aspect_ratio;
 		if (request.resolution !== undefined) body.resolution = request.resolution;
-		// "5s" in the seed's vocabulary is the integer 5 here.
+		// "5s" in the Luma endpoint's vocabulary is the integer 5 here.
 		if (request.duration !== undefined) body.duration = Number.parseInt(request.duration, 10);
 		if (request.loop !== undefined) body.loop = request.loop;
 		const { frame0, frame1 } = request.keyframes ?? {};
