@@ -133,12 +133,7 @@ export function normalizeGenerations(body: unknown): Generation[] {
 }
 
 /** Luma ids are UUIDs; some gateways add a suffix such as `:luma/ray-2`. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID_WITH_SUFFIX = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(:[^\s]+)?$/i;
-
-export function isUuid(value: string): boolean {
-	return UUID.test(value);
-}
 
 /** The bare UUID of a generation id, or undefined when it is not one (with or without suffix). */
 export function generationUuid(value: string): string | undefined {
