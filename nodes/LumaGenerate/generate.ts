@@ -125,8 +125,8 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 		if (entry || !memory) return entry;
 		const taken = memory.take(accounts[itemIndex], itemIndex, request.body);
 		if (!taken) return undefined;
-		logReused(this, itemIndex, taken.created.id, taken.executionId);
-		return ledger.adopt(run, itemIndex, request.body, taken.created, taken.executionId);
+		if ('created' in taken.outcome) logReused(this, itemIndex, taken.outcome.created.id, taken.executionId);
+		return ledger.adopt(run, itemIndex, request.body, taken.outcome, taken.executionId);
 	});
 
 	// Extend, Reverse Extend, Interpolate: each source generation read once (free) before paying.
@@ -209,7 +209,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 				const { generation, api } = await createGeneration(this, plan.request.body, itemIndex, queue);
 				const fields = createdFields(generation, plan.request, api);
 				ledger.markCreated(plan.entry, fields);
-				memory?.record(accounts[itemIndex], itemIndex, plan.request.body, fields);
+				memory?.record(accounts[itemIndex], itemIndex, plan.request.body, { created: fields });
 				created.push({ itemIndex, id: generation.id });
 				logCreate(this, itemIndex, generation.id, run, api);
 				emit(itemIndex, { ...fields, request: plan.request.body });
@@ -228,10 +228,12 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 		}
 		failed = unknownFromEarlierTries.length > 0;
 	} finally {
-		ledger.settle(
-			plans.flatMap((plan) => (plan.kind === 'send' ? [plan.entry] : [])),
-			'the run stopped while the request was in flight',
-		);
+		const sent = plans.flatMap((plan) => (plan.kind === 'send' ? [plan.entry] : []));
+		ledger.settle(sent, 'the run stopped while the request was in flight');
+		// A create that may exist is never sent again, by a later execution of the same work either.
+		for (const entry of sent.filter((candidate) => ledger.holds(candidate) && candidate.status === 'unknown')) {
+			memory?.record(accounts[entry.item], entry.item, entry.body, { unknown: { reason: entry.reason ?? 'no answer', sentAt: entry.sentAt } });
+		}
 		if (failed || this.getMode() === 'retry') ledger.remember();
 	}
 
@@ -278,8 +280,10 @@ function outcomeUnknownError(ctx: IExecuteFunctions, unknown: Array<{ itemIndex:
 			itemIndex,
 			description:
 				'Not sent again, so not paid twice. Look for these prompts among your generations on the Apilaplas gateway ' +
-				`(sent ${entry.sentAt ?? 'in the earlier try'}). The earlier try ended with: ${(entry.reason ?? 'no answer').replace(/\.$/, '')}. ` +
-				'To create them anyway, run the workflow again as a new execution.',
+				`(sent ${entry.sentAt ?? 'in the earlier try'}${entry.reusedFrom ? ` by execution ${entry.reusedFrom}` : ''}). The earlier try ended with: ${(entry.reason ?? 'no answer').replace(/\.$/, '')}. ` +
+				(entry.reusedFrom
+					? 'To create them anyway, change the request (e.g. the prompt): the same request is never sent again by a rerun of this work.'
+					: 'To create them anyway, run the workflow again as a new execution.'),
 		},
 	);
 }

@@ -20,6 +20,8 @@
  */
 import type { IContextObject, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import type { Remembered } from './spendMemory';
+
 export type EntryStatus = 'reserved' | 'sent' | 'created' | 'unknown';
 
 export interface LedgerEntry {
@@ -133,9 +135,15 @@ export class SpendLedger {
 		return entry;
 	}
 
-	/** Notes a generation another execution created for this request, taken over by this one. */
-	adopt(run: number, item: number, body: IDataObject, created: NonNullable<LedgerEntry['created']>, from: string): LedgerEntry {
-		const entry: LedgerEntry = { run, item, body, status: 'created', created, reusedFrom: from };
+	/**
+	 * Notes what another execution sent for this request, taken over by this one: the generation
+	 * it created, or a create whose outcome is unknown (never sent again).
+	 */
+	adopt(run: number, item: number, body: IDataObject, outcome: Remembered, from: string): LedgerEntry {
+		const entry: LedgerEntry =
+			'created' in outcome
+				? { run, item, body, status: 'created', created: outcome.created, reusedFrom: from }
+				: { run, item, body, status: 'unknown', reason: outcome.unknown.reason, sentAt: outcome.unknown.sentAt, reusedFrom: from };
 		this.entries.push(entry);
 		return entry;
 	}
@@ -153,6 +161,11 @@ export class SpendLedger {
 	markUnknown(entry: LedgerEntry, reason: string): void {
 		entry.status = 'unknown';
 		entry.reason = reason;
+	}
+
+	/** Whether the ledger still holds this entry (a released one cost nothing). */
+	holds(entry: LedgerEntry): boolean {
+		return this.entries.includes(entry);
 	}
 
 	/** Forgets a create that cost nothing: never sent, or certainly refused by the server. */

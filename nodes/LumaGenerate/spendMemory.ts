@@ -11,7 +11,8 @@
  * execution and keeps on its Retry) and the workflow, or the workflow in the editor. A
  * created generation is handed back only to another execution of the same lineage, for the
  * same account, node, item and request (its callback URL aside), and only once the execution that
- * made it ended without success: a run that succeeded delivered its videos, so a deliberate new
+ * made it ended without success (a create whose outcome is unknown is handed on as such, so it is
+ * never sent again): a run that succeeded delivered its videos, so a deliberate new
  * run (a schedule, the editor after a good run) makes new ones. Executions without a lineage
  * (a trigger's own run, a chat message, a webhook) never take from here.
  *
@@ -24,10 +25,13 @@ import { requestKey } from './ledger';
 
 type EntryState = 'open' | 'failed' | 'delivered';
 
+/** What another execution learnt of its create: the generation, or that its outcome is unknown (it may exist). */
+export type Remembered = { created: IDataObject & { id: string } } | { unknown: { reason: string; sentAt?: string } };
+
 interface MemoryEntry {
 	item: number;
 	request: string;
-	created: IDataObject & { id: string };
+	outcome: Remembered;
 	/** The execution that last made or reused it. */
 	executionId: string;
 	state: EntryState;
@@ -113,10 +117,11 @@ export class SpendMemory {
 	}
 
 	/**
-	 * A generation another execution of this lineage created for this account, item and request
-	 * and did not deliver (it ended without success). Taken: the next failure hands it on again.
+	 * What another execution of this lineage sent for this account, item and request and did not
+	 * deliver (it ended without success): the generation it created, or a create whose outcome is
+	 * unknown (never sent again). Taken: the next failure hands it on again.
 	 */
-	take(account: string, item: number, body: IDataObject): { created: IDataObject & { id: string }; executionId: string } | undefined {
+	take(account: string, item: number, body: IDataObject): { outcome: Remembered; executionId: string } | undefined {
 		const entries = scopes.get(scopeKey(this.ctx, account, this.lineage)) ?? [];
 		const request = requestKey(body);
 		const entry = entries.find(
@@ -125,16 +130,16 @@ export class SpendMemory {
 		if (!entry) return undefined;
 		const from = entry.executionId;
 		Object.assign(entry, { executionId: this.executionId, state: 'open', at: Date.now() });
-		return { created: entry.created, executionId: from };
+		return { outcome: entry.outcome, executionId: from };
 	}
 
-	/** Remembers a create of this run until its execution ends. */
-	record(account: string, item: number, body: IDataObject, created: IDataObject & { id: string }): void {
+	/** Remembers a create of this run (made, or sent with an unknown outcome) until its execution ends. */
+	record(account: string, item: number, body: IDataObject, outcome: Remembered): void {
 		const now = Date.now();
 		prune(now);
 		const key = scopeKey(this.ctx, account, this.lineage);
 		const entries = scopes.get(key) ?? [];
 		scopes.delete(key);
-		scopes.set(key, [...entries, { item, request: requestKey(body), created, executionId: this.executionId, state: 'open', at: now }]);
+		scopes.set(key, [...entries, { item, request: requestKey(body), outcome, executionId: this.executionId, state: 'open', at: now }]);
 	}
 }

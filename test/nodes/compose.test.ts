@@ -144,6 +144,19 @@ describe('the spend memory: a new execution of the same work gets what a failed 
 		expect(generated(other).reusedFromEarlierTry).toBeUndefined();
 	});
 
+	test('a create whose answer was lost (it may be billed) is never sent again by the parent\'s next run of the child', async () => {
+		env.emulator.failNext('create', { kind: '502', afterAccept: true, forPrompt: PROMPTS[0] });
+		const first = await child(parent(1), 'Fail');
+		expect(first.error?.message).toMatch(/may have been created/i);
+		expect(createRequests()).toBe(1);
+
+		const second = await child(parent(1), 'Fail');
+		expect(createRequests()).toBe(1);
+		expect(second.error?.message).toBe('Item 0 was sent in an earlier try with an unknown outcome: a generation may already exist and be billed (500,000 tokens each)');
+		expect(second.error?.description).toContain(`by execution ${first.executionId}`);
+		expect(second.error?.description).toMatch(/change the request/);
+	});
+
 	test('a child still running keeps what it created: a concurrent child of the same parent creates its own', async () => {
 		env.emulator.configure({ queuedMs: NEVER });
 		let stopFirst!: () => void;
