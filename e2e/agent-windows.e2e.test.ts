@@ -299,6 +299,8 @@ describeOn(['2x', '1x'], `n8n ${n8nVersion()}, regular mode: the tools inside th
 		expect(turnsWaitedTwice.length).toBeGreaterThan(0);
 		for (const turnWaits of turnsWaitedTwice) {
 			expect(turnWaits[1].answer).toEqual(expect.objectContaining({ id, timedOut: true }));
+			// With the turn's wait spent it reads the state once, without holding: never an unknown state.
+			expect((turnWaits[1].answer as { state?: unknown }).state).toMatch(/^(queued|dreaming)$/);
 			expect(turnWaits.reduce((sum, call) => sum + callMs(call), 0)).toBeLessThan((TOOL_MAX_WAIT_SECONDS + 10) * 1000);
 		}
 	});

@@ -34,6 +34,8 @@ export interface PollSettings {
 	batchSize: number;
 	/** An item whose credential is the account of every id waited for (reads go with that key). */
 	credentialItem: number;
+	/** Ask once for the state as it is now, without holding, and end (a tool call whose turn has no wait left). */
+	once?: boolean;
 }
 
 class Slots {
@@ -131,7 +133,8 @@ export class GenerationPoller {
 	}
 
 	private async fetch(ids: string[]): Promise<Generation[] | typeof BATCH_REFUSED> {
-		const { target: waitFor, deadline } = this.settings;
+		const { deadline } = this.settings;
+		const waitFor = this.settings.once ? undefined : this.settings.target;
 		if (ids.length > 1 && !this.batchRefused) {
 			return await fetchGenerations(this.ctx, ids, { waitFor, deadline, credentialItem: this.settings.credentialItem });
 		}
@@ -193,6 +196,7 @@ export class GenerationPoller {
 					return;
 				}
 			}
+			if (this.settings.once) return;
 			await pause(Math.min(api.pollEveryMs ?? timing.unifiedPollMs, deadline - Date.now()), this.signal);
 		}
 	}
@@ -233,6 +237,7 @@ export class GenerationPoller {
 					}
 					return;
 				}
+				if (this.settings.once) return;
 				await pause(pauseMs, this.signal);
 				pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
 				continue;
@@ -259,6 +264,7 @@ export class GenerationPoller {
 			const missing = pending.filter((id) => !answered.has(id));
 			if (missing.length > 0 && pending.length > 1) missing.forEach((id) => this.startLoop([id]));
 			pending = pending.filter((id) => answered.has(id) && !this.outcomes.has(id));
+			if (this.settings.once) return;
 
 			if (progressed) {
 				pauseMs = timing.pollPauseMinMs;

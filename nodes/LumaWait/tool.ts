@@ -19,11 +19,12 @@ const turns = new Map<string, number>();
 const TURNS_KEPT = 1000;
 
 /**
- * When a tool call stops waiting: Max Wait after the first Luma Wait call of this execution, so
- * a model calling again in the same turn cannot keep its caller waiting past its window. A call
- * outside any execution (an MCP client's, in regular mode) has its own Max Wait.
+ * How long a tool call may wait: until Max Wait after the first Luma Wait call of this execution,
+ * so a model calling again in the same turn cannot keep its caller waiting past its window. A call
+ * outside any execution (an MCP client's, in regular mode) has its own Max Wait. With less than
+ * two seconds of it left, the call only reads the state once, without holding (`once`).
  */
-export function toolDeadline(ctx: IExecuteFunctions, startedAt: number, maxWaitSeconds: number): number {
+export function toolDeadline(ctx: IExecuteFunctions, startedAt: number, maxWaitSeconds: number): { deadline: number; once: boolean } {
 	const executionId = ctx.getExecutionId();
 	let first = startedAt;
 	if (executionId) {
@@ -31,8 +32,8 @@ export function toolDeadline(ctx: IExecuteFunctions, startedAt: number, maxWaitS
 		turns.set(executionId, first);
 		if (turns.size > TURNS_KEPT) turns.delete(turns.keys().next().value!);
 	}
-	// A call after the budget is spent still reads the state once (a second or so).
-	return Math.max(first + maxWaitSeconds * timing.secondMs, startedAt + timing.secondMs);
+	const deadline = first + maxWaitSeconds * timing.secondMs;
+	return deadline - startedAt < 2 * timing.secondMs ? { deadline: startedAt + 5 * timing.secondMs, once: true } : { deadline, once: false };
 }
 
 export const TOOL_DESCRIPTION =

@@ -70,7 +70,9 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	}
 	const batchSize = (this.getNodeParameter('options.batchSize', 0, 50) as number) || 50;
 	// As a tool, Max Wait is shared by every call of one execution (one chat message).
-	const deadline = isToolRun(this) ? toolDeadline(this, startedAt, maxWaitSeconds) : startedAt + maxWaitSeconds * timing.secondMs;
+	const { deadline, once } = isToolRun(this)
+		? toolDeadline(this, startedAt, maxWaitSeconds)
+		: { deadline: startedAt + maxWaitSeconds * timing.secondMs, once: false };
 
 	// 1. Check every item before anything is sent.
 	const plans: ItemPlan[] = [];
@@ -110,7 +112,7 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 		await Promise.all(
 			[...groups].map(async ([account, group]) => {
 				const ids = [...new Set(group.map((plan) => plan.id))];
-				const poller = new GenerationPoller(this, { target, deadline, batchSize, credentialItem: group[0].itemIndex });
+				const poller = new GenerationPoller(this, { target, deadline, batchSize, credentialItem: group[0].itemIndex, once });
 				for (const [id, outcome] of await poller.waitFor(ids, apiHints(items, group))) outcomes.set(outcomeKey(account, target, id), outcome);
 			}),
 		);

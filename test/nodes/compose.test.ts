@@ -313,8 +313,9 @@ describe('Luma Wait with Always Output Data', () => {
 					}),
 				() => {
 					askedAtJump = asked().length;
-					// A call after the budget is spent still reads once, for 1 s: a fetch held 2 s fills it.
-					env.emulator.configure({ holdMs: 2_000 });
+					// A call after the budget is spent reads the state once, without holding; a hold would
+					// keep it past its turn (and a held answer would tell it nothing).
+					env.emulator.configure({ holdMs: NEVER });
 				},
 			);
 		} finally {
@@ -325,6 +326,8 @@ describe('Luma Wait with Always Output Data', () => {
 		const calls = result.run.data.resultData.runData.Wait.map((run) => run.data!.main[0]!.map((item) => item.json));
 		expect(calls).toHaveLength(2);
 		for (const answer of calls) expect(answer).toEqual([expect.objectContaining({ id, timedOut: true })]);
+		// The second call says where the video stands, not an unknown state.
+		expect(calls[1][0].state).toBe('queued');
 		expect(askedAtJump).toBeGreaterThanOrEqual(1);
 		expect(asked()).toHaveLength(askedAtJump + 1);
 	});

@@ -16,6 +16,15 @@ import type { QueueSettings } from './request';
 import { call, connection, jsonRequest, parseUrl } from './request';
 import type { VideoApi } from './videoApi';
 
+/**
+ * The state to long-poll for, or undefined for an instant answer: with less than two seconds left
+ * before the deadline a hold would be cut before the server answers (it holds up to 30 s), and the
+ * caller would learn nothing, not even the current state.
+ */
+function holdFor(waitFor: LumaState | undefined, deadline?: number): LumaState | undefined {
+	return waitFor !== undefined && (deadline === undefined || deadline - Date.now() >= 2 * timing.secondMs) ? waitFor : undefined;
+}
+
 function longPollTimeout(deadline?: number): number {
 	if (deadline === undefined) return timing.longPollTimeoutMs;
 	return Math.max(1, Math.min(timing.longPollTimeoutMs, deadline - Date.now()));
@@ -107,7 +116,7 @@ export interface FetchOptions {
 
 /** GET one generation; on an API with a long poll and with `waitFor`, the server holds the request up to its 30 s. */
 export async function fetchGeneration(ctx: IExecuteFunctions, id: string, options: FetchOptions): Promise<Generation> {
-	const waitFor = options.api.longPoll ? options.waitFor : undefined;
+	const waitFor = options.api.longPoll ? holdFor(options.waitFor, options.deadline) : undefined;
 	return await call(ctx, {
 		kind: 'read',
 		what: `Fetching generation ${id}`,
@@ -131,14 +140,15 @@ export async function fetchGenerations(
 	ids: string[],
 	options: Omit<FetchOptions, 'itemIndex' | 'api'> = {},
 ): Promise<Generation[] | typeof BATCH_REFUSED> {
+	const waitFor = holdFor(options.waitFor, options.deadline);
 	return await call<Generation[] | typeof BATCH_REFUSED>(ctx, {
 		kind: 'read',
 		what: `Fetching ${ids.length} generations`,
 		credentialItem: options.credentialItem,
 		deadline: options.deadline,
 		request: (conn) =>
-			jsonRequest(conn, 'GET', lumaApi.fetchManyPath!, options.waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
-				qs: lumaApi.fetchManyQuery!(ids, options.waitFor),
+			jsonRequest(conn, 'GET', lumaApi.fetchManyPath!, waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
+				qs: lumaApi.fetchManyQuery!(ids, waitFor),
 				arrayFormat: 'brackets',
 			}),
 		read: (answer) => normalizeGenerations(parseJson(answer.body)),
