@@ -128,6 +128,11 @@ export class GenerationPoller {
 		this.loops.push(this.loop(ids));
 	}
 
+	/** ms left until Max Wait. */
+	private untilDeadline(): number {
+		return this.settings.deadline - Date.now();
+	}
+
 	private get stopped(): boolean {
 		return this.signal?.aborted === true || Date.now() >= this.settings.deadline;
 	}
@@ -238,7 +243,7 @@ export class GenerationPoller {
 					return;
 				}
 				if (this.settings.once) return;
-				await pause(pauseMs, this.signal);
+				await pause(Math.min(pauseMs, this.untilDeadline()), this.signal);
 				pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
 				continue;
 			}
@@ -270,10 +275,11 @@ export class GenerationPoller {
 				pauseMs = timing.pollPauseMinMs;
 				// A server that answers when *any* id is ready would otherwise get one request per
 				// straggler finishing a moment later: let those land, then ask once for all of them.
-				if (pending.length > 0) await pause(timing.pollPauseMinMs, this.signal);
+				if (pending.length > 0) await pause(Math.min(timing.pollPauseMinMs, this.untilDeadline()), this.signal);
 			} else {
 				// Nothing new: if the server did not hold the request, do not ask again at once.
-				await pause(pauseMs - (Date.now() - askedAt), this.signal);
+				// Never past Max Wait: near it a read is answered at once (see holdFor in the transport).
+				await pause(Math.min(pauseMs - (Date.now() - askedAt), this.untilDeadline()), this.signal);
 				pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
 			}
 		}

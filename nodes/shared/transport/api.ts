@@ -124,7 +124,8 @@ export async function fetchGeneration(ctx: IExecuteFunctions, id: string, option
 		credentialItem: options.credentialItem,
 		deadline: options.deadline,
 		request: (conn) =>
-			jsonRequest(conn, 'GET', options.api.fetchPath, waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
+			// Asked to wait, the read ends by the deadline even when it does not hold (a server might anyway).
+			jsonRequest(conn, 'GET', options.api.fetchPath, options.api.longPoll && options.waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
 				qs: options.api.fetchQuery(id, waitFor),
 			}),
 		read: (answer) => normalizeGeneration(parseJson(answer.body)),
@@ -147,7 +148,7 @@ export async function fetchGenerations(
 		credentialItem: options.credentialItem,
 		deadline: options.deadline,
 		request: (conn) =>
-			jsonRequest(conn, 'GET', lumaApi.fetchManyPath!, waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
+			jsonRequest(conn, 'GET', lumaApi.fetchManyPath!, options.waitFor ? longPollTimeout(options.deadline) : timing.requestTimeoutMs, {
 				qs: lumaApi.fetchManyQuery!(ids, waitFor),
 				arrayFormat: 'brackets',
 			}),
