@@ -133,6 +133,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 	const sourceErrors = await checkSources(
 		this,
 		requests.map((request, itemIndex) => (request instanceof Error || earlier[itemIndex] ? undefined : request)),
+		accounts,
 	);
 	sourceErrors.forEach((error, itemIndex) => {
 		if (!error) return;

@@ -9,7 +9,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { Generation } from '../shared/generation';
 import type { Keyframe } from '../shared/models';
-import { accountKey, apiForGeneration, connection, fetchGeneration } from '../shared/transport';
+import { apiForGeneration, fetchGeneration } from '../shared/transport';
 import type { CreateRequest } from './request';
 import { GENERATION_FIELDS } from './request';
 
@@ -46,15 +46,20 @@ function refusal(ctx: IExecuteFunctions, field: string, id: string, found: Gener
 /**
  * For each request (`undefined` where nothing will be sent), the error that refuses it because
  * of a source generation, or undefined. One read per source id and account, whatever the number
- * of items naming it. Throws only when the check itself is impossible (e.g. the credential).
+ * of items naming it.
  */
-export async function checkSources(ctx: IExecuteFunctions, requests: Array<CreateRequest | undefined>): Promise<Array<Error | undefined>> {
+export async function checkSources(
+	ctx: IExecuteFunctions,
+	requests: Array<CreateRequest | undefined>,
+	/** Each item's account (`accountKey` of its connection), as the caller already read it. */
+	accounts: string[],
+): Promise<Array<Error | undefined>> {
 	const reads = new Map<string, Promise<Found>>();
 	return await Promise.all(
 		requests.map(async (request, itemIndex) => {
 			const fields = request && GENERATION_FIELDS[request.mode];
 			if (!request || !fields) return undefined;
-			const account = accountKey(await connection(ctx, itemIndex));
+			const account = accounts[itemIndex];
 			for (const frame of ['frame0', 'frame1'] as const) {
 				const keyframe: Keyframe | undefined = request.body.keyframes?.[frame];
 				const field = fields[frame];

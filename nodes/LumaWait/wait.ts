@@ -107,7 +107,9 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 	for (const target of WAIT_TARGETS) {
 		const groups = new Map<string, ItemPlan[]>();
 		for (const plan of plans.filter((candidate) => candidate.target === target)) {
-			groups.set(plan.account, [...(groups.get(plan.account) ?? []), plan]);
+			const group = groups.get(plan.account) ?? [];
+			group.push(plan);
+			groups.set(plan.account, group);
 		}
 		await Promise.all(
 			[...groups].map(async ([account, group]) => {
