@@ -120,6 +120,88 @@ async function measureLumaWait(api: ApiName, lengthsS: number[], scale: number):
 	}
 }
 
+/** What `executions` executions of one Luma Wait each, waiting at once on the Luma endpoint, cost the gateway. */
+export interface SharedFigures {
+	executions: number;
+	/** Fetch requests (fetch one and fetch many) in all. */
+	reads: number;
+	/** The most fetch requests open at one moment (a request counts from its arrival until its socket answers or closes). */
+	peakInFlight: number;
+	/** Hold windows (the server's 30 s) the generations span: ceil(length / 30 s). */
+	windows: number;
+	/** Per execution: from its generation's end to its item leaving Luma Wait, in ms (real-time units). */
+	outputMs: number[];
+	/** Every execution ended with its own id, and only it, on Completed. */
+	allOwn: boolean;
+}
+
+/** The hold of the Luma endpoint's long poll (real seconds). */
+const HOLD_S = 30;
+
+/**
+ * `executions` executions started together, each a Luma Wait (defaults, Max Wait 1 h) for one
+ * generation of its own, all `lengthS` long, on a gateway serving only the Luma endpoint, one account.
+ */
+async function measureShared(executions: number, lengthS: number, scale: number): Promise<SharedFigures> {
+	const folder = path.join(STATE_DIR, 'bench-engine');
+	mkdirSync(folder, { recursive: true });
+	process.env.N8N_USER_FOLDER = folder;
+	process.env.N8N_ENCRYPTION_KEY ??= 'bench-encryption-key-not-secret';
+	const { chain, items, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } = await import('../test/helpers/engine');
+
+	scaleTiming(scale);
+	const emulator = await new LumaEmulator({ keys: [KEY], apis: 'luma', holdMs: HOLD_S * 1000 * scale }).start();
+	// Requests open right now, counted on the server's own sockets: a request the client gives up
+	// on never gets an answer logged, only a closed socket.
+	let open = 0;
+	let peakInFlight = 0;
+	const server = (emulator as unknown as { server: import('node:http').Server }).server;
+	server.on('request', (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+		if (!(req.url ?? '').includes('/luma-ai/generation') || (req.url ?? '').includes(PROBE_ID)) return;
+		peakInFlight = Math.max(peakInFlight, ++open);
+		res.on('close', () => open--);
+	});
+	try {
+		const ids = seedGenerations(emulator, 'luma', Array.from({ length: executions }, () => lengthS), scale, 'shared');
+		const runs = await Promise.all(
+			ids.map((id) =>
+				runWorkflow({
+					nodes: [node('Trigger', TRIGGER_TYPE), node('Luma Wait', WAIT_TYPE, { maxWaitSeconds: 3600 })],
+					connections: chain('Trigger', 'Luma Wait'),
+					items: items({ id }),
+					credentials: { apiKey: KEY, baseUrl: emulator.baseUrl },
+				}),
+			),
+		);
+		const outputMs: number[] = [];
+		let allOwn = true;
+		runs.forEach((result, i) => {
+			const completed = result.outputs('Luma Wait')[0] ?? [];
+			allOwn &&= !result.error && completed.length === 1 && completed[0].json.id === ids[i];
+			const task = result.run.data.resultData.runData['Luma Wait']?.[0];
+			if (task) outputMs.push((task.startTime + task.executionTime - emulator.generations.get(ids[i])!.endAt) / scale);
+		});
+		return {
+			executions,
+			reads: emulator.count('fetchOne') + emulator.count('fetchMany'),
+			peakInFlight,
+			windows: Math.ceil(lengthS / HOLD_S),
+			outputMs,
+			allOwn,
+		};
+	} finally {
+		await emulator.stop();
+		scaleTiming(1);
+	}
+}
+
+/** Measures `executions` executions waiting at once (see `measureShared`) in a process of its own. */
+export async function measureSharedWaits(executions: number, lengthS: number, scale: number): Promise<SharedFigures> {
+	const tsNode = path.join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
+	const { stdout } = await run(process.execPath, [tsNode, '--transpile-only', '--prefer-ts-exts', __filename, 'shared', JSON.stringify([executions, lengthS]), String(scale)]);
+	return JSON.parse(stdout.trim().split('\n').pop()!) as SharedFigures;
+}
+
 /** The docs' loop for one generation: ask, and while queued or generating, sleep and ask again. When it saw the end. */
 async function docsLoop(baseUrl: string, id: string, pauseMs: number): Promise<{ at: number; status: string }> {
 	for (;;) {
@@ -158,7 +240,12 @@ export async function measure(kind: WaitKind, lengthsS: number[], scale: number)
 if (require.main === module) {
 	const [kind, lengths, scale] = process.argv.slice(2);
 	const lengthsS = JSON.parse(lengths) as number[];
-	const work = kind === 'docsLoop' ? measureDocsLoop(lengthsS, Number(scale)) : measureLumaWait(kind as ApiName, lengthsS, Number(scale));
+	const work =
+		kind === 'shared'
+			? measureShared(lengthsS[0], lengthsS[1], Number(scale))
+			: kind === 'docsLoop'
+				? measureDocsLoop(lengthsS, Number(scale))
+				: measureLumaWait(kind as ApiName, lengthsS, Number(scale));
 	work.then(
 		(figures) => {
 			process.stdout.write(`${JSON.stringify(figures)}\n`);

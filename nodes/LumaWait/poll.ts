@@ -1,36 +1,30 @@
 /**
- * Waits for many generations at once, each on the API it lives on.
+ * One Luma Wait run's wait for its ids, each on the API it lives on (docs/API.md §9.5).
  *
- * With the Luma endpoint's long poll (docs/API.md §3, §9.2, §9.3), ids are asked about in batches
- * with the fetch-many endpoint; each batch has its own loop and ids leave it as they reach the
- * target. The client checks the state itself: a reply that came back early with nothing new is
- * followed by a growing pause, never a tight loop. If the batch endpoint is refused, ids are
- * fetched one by one.
- *
- * The unified API (docs/API.md §4.2) has neither: each generation is asked about at a steady pace
- * (`VideoApi.pollEveryMs`), a few requests at a time.
+ * The reads themselves are shared with every other run of this process waiting with the same
+ * account (`sharedReads.ts`): on the Luma endpoint one fetch-many long poll per 50 ids for all of
+ * them, on the unified API one schedule per id. This run only joins, and leaves when its ids are
+ * done, its Max Wait is over, or its execution is stopped. The client checks every state itself
+ * (`hasReached`); a read that brought nothing new is followed by a growing pause, never a tight loop.
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
-
-import type { Generation, LumaState } from '../shared/generation';
-import { generationUuid, hasReached } from '../shared/generation';
-import { pause, timing } from '../shared/timing';
 import { NodeApiError } from 'n8n-workflow';
 
+import type { LumaState } from '../shared/generation';
+import { generationUuid } from '../shared/generation';
+import { pause } from '../shared/timing';
 import type { GenerationHome, VideoApi } from '../shared/transport';
-import { apiForGeneration, APIS, BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient, rememberHome } from '../shared/transport';
+import { accountKey, apiForGeneration, APIS, BATCH_REFUSED, connection, fetchGeneration, fetchGenerations, isTransient } from '../shared/transport';
+import type { WaitOutcome } from './sharedReads';
+import { Backoff, joinLongPoll, joinSteady, Ticket } from './sharedReads';
 
-/** Long polls of single ids running at once, when the batch endpoint is refused. */
-const SINGLE_FETCH_CONCURRENCY = 10;
-
-export type WaitOutcome =
-	| { kind: 'reached'; generation: Generation }
-	| { kind: 'timedOut'; lastState: LumaState | null; lastError: string | null }
-	| { kind: 'error'; error: Error };
+export type { WaitOutcome } from './sharedReads';
 
 export interface PollSettings {
 	target: LumaState;
+	/** Max Wait, in ms since epoch. */
 	deadline: number;
+	/** Ids per fetch-many request. */
 	batchSize: number;
 	/** An item whose credential is the account of every id waited for (reads go with that key). */
 	credentialItem: number;
@@ -38,48 +32,7 @@ export interface PollSettings {
 	once?: boolean;
 }
 
-class Slots {
-	private free: number;
-
-	private readonly queue: Array<() => void> = [];
-
-	constructor(count: number) {
-		this.free = count;
-	}
-
-	async use<T>(work: () => Promise<T>): Promise<T> {
-		if (this.free > 0) this.free--;
-		else await new Promise<void>((resolve) => this.queue.push(resolve));
-		try {
-			return await work();
-		} finally {
-			const next = this.queue.shift();
-			if (next) next();
-			else this.free++;
-		}
-	}
-}
-
-function sameGeneration(a: string, b: string): boolean {
-	return a === b || (generationUuid(a) !== undefined && generationUuid(a) === generationUuid(b));
-}
-
 export class GenerationPoller {
-	private readonly outcomes = new Map<string, WaitOutcome>();
-
-	private readonly lastState = new Map<string, LumaState>();
-
-	private readonly lastError = new Map<string, string>();
-
-	private readonly loops: Array<Promise<void>> = [];
-
-	private readonly singles = new Slots(SINGLE_FETCH_CONCURRENCY);
-
-	private batchRefused = false;
-
-	/** Ids whose API is a guess (the gateway serves both): where to ask when the first says 404. */
-	private readonly orElse = new Map<string, VideoApi>();
-
 	private readonly signal?: AbortSignal;
 
 	constructor(
@@ -90,198 +43,113 @@ export class GenerationPoller {
 	}
 
 	/**
-	 * Waits for every id (distinct ids expected) and says how each one ended. `hints` may say
-	 * which API an id was created on (the `api` field Luma Generate output next to it).
+	 * Waits for every id (distinct ids expected) and says how each one ended: reached (the
+	 * target or a later state), an error (a final refusal, e.g. an unknown id), or timed out with
+	 * the last state and read error seen. `hints` may say which API an id was created on (the
+	 * `api` field Luma Generate output next to it). Never throws; a cancelled run's ids time out.
 	 */
 	async waitFor(ids: string[], hints: Map<string, unknown> = new Map()): Promise<Map<string, WaitOutcome>> {
-		const onLuma: string[] = [];
+		const { target, deadline, credentialItem, once } = this.settings;
+		const outcomes = new Map<string, WaitOutcome>();
+		const account = accountKey(await connection(this.ctx, credentialItem));
+		const tickets: Ticket[] = [];
+		const reader = { ctx: this.ctx, credentialItem };
 		await Promise.all(
 			ids.map(async (id) => {
-				const home = await this.apiOf(id, hints.get(id));
+				const home = await this.apiOf(id, hints.get(id), outcomes);
 				if (!home) return;
-				if (home.orElse) this.orElse.set(id, home.orElse);
-				if (home.api.longPoll) onLuma.push(id);
-				else this.loops.push(this.steadyLoop(id, home.api));
+				const ticket = new Ticket(id, target, deadline, reader, home.orElse);
+				tickets.push(ticket);
+				if (once) return;
+				if (home.api.longPoll) joinLongPoll(account, ticket, this.settings.batchSize);
+				else joinSteady(account, ticket, home.api);
 			}),
 		);
-		const batches: string[][] = [];
-		const ordered = ids.filter((id) => onLuma.includes(id));
-		for (let i = 0; i < ordered.length; i += this.settings.batchSize) {
-			batches.push(ordered.slice(i, i + this.settings.batchSize));
+		if (once) await this.readOnce(tickets);
+		else await this.untilDone(tickets);
+
+		for (const ticket of tickets) {
+			ticket.leave();
+			const outcome = ticket.outcome ?? { kind: 'timedOut', lastState: ticket.lastState, lastError: ticket.lastError };
+			outcomes.set(ticket.id, outcome);
 		}
-		batches.forEach((batch) => this.startLoop(batch));
-		// Loops may start further loops (fall-back, ids missing from an answer): wait for all.
-		for (let i = 0; i < this.loops.length; i++) await this.loops[i];
-		for (const id of ids) {
-			if (!this.outcomes.has(id)) {
-				this.outcomes.set(id, {
-					kind: 'timedOut',
-					lastState: this.lastState.get(id) ?? null,
-					lastError: this.lastError.get(id) ?? null,
-				});
+		return outcomes;
+	}
+
+	/** Until every ticket has left, Max Wait is over, or the execution is stopped. */
+	private async untilDone(tickets: Ticket[]): Promise<void> {
+		const stop = new AbortController();
+		const onAbort = () => stop.abort();
+		this.signal?.addEventListener('abort', onAbort, { once: true });
+		try {
+			await Promise.race([Promise.all(tickets.map((ticket) => ticket.done)), pause(this.settings.deadline - Date.now(), stop.signal)]);
+		} finally {
+			this.signal?.removeEventListener('abort', onAbort);
+			// Ends the Max Wait pause's timer (n8n 2.x clears it on abort).
+			stop.abort();
+		}
+	}
+
+	/** One read of each id as it is now, without holding (a tool call with no wait left); not shared. */
+	private async readOnce(tickets: Ticket[]): Promise<void> {
+		const { deadline, credentialItem } = this.settings;
+		const byId = new Map(tickets.map((ticket) => [generationUuid(ticket.id) ?? ticket.id, ticket]));
+		const read = async (ticket: Ticket, api: VideoApi): Promise<void> => {
+			try {
+				ticket.seen(await fetchGeneration(this.ctx, ticket.id, { api, deadline, credentialItem }));
+			} catch (error) {
+				if (ticket.orElse && error instanceof NodeApiError && error.httpCode === '404') {
+					const other = ticket.orElse;
+					ticket.orElse = undefined;
+					return await read(ticket, other);
+				}
+				if (isTransient(error)) ticket.troubled(error as Error);
+				else ticket.fail(error as Error);
 			}
+		};
+		const homes = new Map<Ticket, VideoApi>(tickets.map((ticket) => [ticket, ticket.orElse ? APIS.luma : this.homeOf(ticket)]));
+		const batch = tickets.filter((ticket) => homes.get(ticket)!.longPoll);
+		if (batch.length > 1) {
+			const answer = await fetchGenerations(this.ctx, batch.map((ticket) => ticket.id), { deadline, credentialItem }).catch(() => BATCH_REFUSED);
+			if (Array.isArray(answer)) for (const generation of answer) byId.get(generationUuid(generation.id) ?? generation.id)?.seen(generation);
 		}
-		return this.outcomes;
+		// Ids the batch did not answer (or every id, without one) are read one by one.
+		await Promise.all(tickets.filter((ticket) => ticket.lastState === null).map((ticket) => read(ticket, homes.get(ticket)!)));
 	}
 
-	private startLoop(ids: string[]): void {
-		this.loops.push(this.loop(ids));
+	/** The API a ticket's id was found on (kept from `apiOf`). */
+	private homeOf(ticket: Ticket): VideoApi {
+		return this.homes.get(ticket.id) ?? APIS.luma;
 	}
 
-	/** ms left until Max Wait. */
-	private untilDeadline(): number {
-		return this.settings.deadline - Date.now();
-	}
-
-	private get stopped(): boolean {
-		return this.signal?.aborted === true || Date.now() >= this.settings.deadline;
-	}
-
-	private async fetch(ids: string[]): Promise<Generation[] | typeof BATCH_REFUSED> {
-		const { deadline } = this.settings;
-		const waitFor = this.settings.once ? undefined : this.settings.target;
-		if (ids.length > 1 && !this.batchRefused) {
-			return await fetchGenerations(this.ctx, ids, { waitFor, deadline, credentialItem: this.settings.credentialItem });
-		}
-		return [
-			await this.singles.use(() =>
-				fetchGeneration(this.ctx, ids[0], { api: APIS.luma, waitFor, deadline, credentialItem: this.settings.credentialItem }),
-			),
-		];
-	}
+	private readonly homes = new Map<string, VideoApi>();
 
 	/**
 	 * The API an id lives on (usually known without a request). A gateway that cannot be reached
-	 * right now is asked again, as a fetch would be, until Max Wait; a final refusal (e.g. the key)
-	 * ends the id with that error. Undefined when the id is done with.
+	 * right now is asked again, as a read would be, until Max Wait; a final refusal (e.g. the key)
+	 * ends the id with that error in `outcomes`. Undefined when the id is done with.
 	 */
-	private async apiOf(id: string, hint: unknown): Promise<GenerationHome | undefined> {
-		let pauseMs = timing.pollPauseMinMs;
-		while (!this.stopped) {
+	private async apiOf(id: string, hint: unknown, outcomes: Map<string, WaitOutcome>): Promise<GenerationHome | undefined> {
+		const backoff = new Backoff();
+		const { deadline, credentialItem } = this.settings;
+		let lastError: string | null = null;
+		while (this.signal?.aborted !== true && Date.now() < deadline) {
+			const askedAt = Date.now();
 			try {
-				return await this.singles.use(() => apiForGeneration(this.ctx, id, hint, this.settings.credentialItem));
+				const home = await apiForGeneration(this.ctx, id, hint, credentialItem);
+				this.homes.set(id, home.api);
+				return home;
 			} catch (error) {
-				if (this.signal?.aborted) return undefined;
-				if (this.failed([id], error)) {
-					if (!this.stopped) this.outcomes.set(id, { kind: 'error', error: error as Error });
+				if (this.signal?.aborted) break;
+				if (!isTransient(error)) {
+					if (Date.now() < deadline) outcomes.set(id, { kind: 'error', error: error as Error });
 					return undefined;
 				}
+				if (Date.now() < deadline) lastError = (error as Error).message;
 			}
-			await pause(Math.min(pauseMs, this.settings.deadline - Date.now()), this.signal);
-			pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
+			await backoff.wait(askedAt, deadline, this.signal);
 		}
+		outcomes.set(id, { kind: 'timedOut', lastState: null, lastError });
 		return undefined;
-	}
-
-	/** Notes a failed read; true when the id is done with (a final refusal ends it with that error). */
-	private failed(ids: string[], error: unknown): boolean {
-		// A request cut short by Max Wait is no news about the server (n8n 1.x reports that cut
-		// as a network error, not as a timeout).
-		const cutByDeadline = Date.now() >= this.settings.deadline;
-		if (isTransient(error) && !cutByDeadline) ids.forEach((id) => this.lastError.set(id, (error as Error).message));
-		return !isTransient(error);
-	}
-
-	/** Where there is no long poll: one id, asked about at the API's steady pace until it is done. */
-	private async steadyLoop(id: string, api: VideoApi): Promise<void> {
-		const { target, deadline, credentialItem } = this.settings;
-		while (!this.stopped) {
-			try {
-				const generation = await this.singles.use(() => fetchGeneration(this.ctx, id, { api, deadline, credentialItem }));
-				this.lastState.set(id, generation.state);
-				this.lastError.delete(id);
-				if (hasReached(generation.state, target)) {
-					this.outcomes.set(id, { kind: 'reached', generation });
-					return;
-				}
-			} catch (error) {
-				if (this.signal?.aborted) return;
-				if (this.failed([id], error)) {
-					if (!this.stopped) this.outcomes.set(id, { kind: 'error', error: error as Error });
-					return;
-				}
-			}
-			if (this.settings.once) return;
-			await pause(Math.min(api.pollEveryMs ?? timing.unifiedPollMs, deadline - Date.now()), this.signal);
-		}
-	}
-
-	private async loop(ids: string[]): Promise<void> {
-		let pending = [...ids];
-		let pauseMs = timing.pollPauseMinMs;
-		while (pending.length > 0 && !this.stopped) {
-			const askedAt = Date.now();
-			let answers: Generation[];
-			try {
-				const result = await this.fetch(pending);
-				if (result === BATCH_REFUSED) {
-					this.batchRefused = true;
-					this.ctx.logger.info('Luma Wait: the fetch-many endpoint was refused; fetching generations one by one');
-					pending.forEach((id) => this.startLoop([id]));
-					return;
-				}
-				answers = result;
-			} catch (error) {
-				if (this.signal?.aborted) return;
-				const final = this.failed(pending, error);
-				if (this.stopped) return;
-				if (final) {
-					// A final refusal (unknown id, bad key): these ids end with that error.
-					if (pending.length > 1 && !this.batchRefused) {
-						pending.forEach((id) => this.startLoop([id]));
-					} else {
-						for (const id of pending) {
-							const other = this.orElse.get(id);
-							this.orElse.delete(id);
-							if (other && error instanceof NodeApiError && error.httpCode === '404') {
-								// Unknown on the Luma endpoint: it was made on the unified API.
-								await rememberHome(this.ctx, id, other.name, this.settings.credentialItem);
-								this.loops.push(this.steadyLoop(id, other));
-							} else this.outcomes.set(id, { kind: 'error', error: error as Error });
-						}
-					}
-					return;
-				}
-				if (this.settings.once) return;
-				await pause(Math.min(pauseMs, this.untilDeadline()), this.signal);
-				pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
-				continue;
-			}
-
-			let progressed = false;
-			const answered = new Set<string>();
-			for (const generation of answers) {
-				// A one-id fetch answers for that id, whatever form of the id the server echoes.
-				const id =
-					pending.length === 1 && answers.length === 1
-						? pending[0]
-						: pending.find((candidate) => sameGeneration(candidate, generation.id));
-				if (id === undefined) continue;
-				answered.add(id);
-				this.lastState.set(id, generation.state);
-				this.lastError.delete(id);
-				if (hasReached(generation.state, this.settings.target)) {
-					this.outcomes.set(id, { kind: 'reached', generation });
-					progressed = true;
-				}
-			}
-			// Ids the batch answer left out are asked about on their own.
-			const missing = pending.filter((id) => !answered.has(id));
-			if (missing.length > 0 && pending.length > 1) missing.forEach((id) => this.startLoop([id]));
-			pending = pending.filter((id) => answered.has(id) && !this.outcomes.has(id));
-			if (this.settings.once) return;
-
-			if (progressed) {
-				pauseMs = timing.pollPauseMinMs;
-				// A server that answers when *any* id is ready would otherwise get one request per
-				// straggler finishing a moment later: let those land, then ask once for all of them.
-				if (pending.length > 0) await pause(Math.min(timing.pollPauseMinMs, this.untilDeadline()), this.signal);
-			} else {
-				// Nothing new: if the server did not hold the request, do not ask again at once.
-				// Never past Max Wait: near it a read is answered at once (see holdFor in the transport).
-				await pause(Math.min(pauseMs - (Date.now() - askedAt), this.untilDeadline()), this.signal);
-				pauseMs = Math.min(pauseMs * 2, timing.pollPauseMaxMs);
-			}
-		}
 	}
 }

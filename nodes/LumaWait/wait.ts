@@ -13,6 +13,7 @@ import type { OutputsSetting } from './description';
 import { MAX_WAIT_LIMIT_SECONDS, WAIT_TARGETS } from './description';
 import type { WaitOutcome } from './poll';
 import { GenerationPoller } from './poll';
+import { Limiter } from './sharedReads';
 import { isToolRun } from '../shared/tool';
 import { errorItem, inInputOrder, isErrorItem, usesErrorOutput } from '../shared/errorItem';
 import { toolDeadline, toolOutput } from './tool';
@@ -167,7 +168,8 @@ export async function wait(this: IExecuteFunctions): Promise<INodeExecutionData[
 			downloads.push(() => attachVideo(this, entry, generation, property, plan.itemIndex));
 		}
 	}
-	await runLimited(downloads, DOWNLOAD_CONCURRENCY);
+	const downloading = new Limiter(DOWNLOAD_CONCURRENCY);
+	await Promise.all(downloads.map((download) => downloading.run(download)));
 
 	for (const { output, item } of routed) outputs[output].push(item);
 	// n8n moves error items to its error output in the order they sit on Failed: input order.
@@ -287,12 +289,3 @@ async function attachVideo(
 		routed.item.json.downloadError = (error as Error).message;
 	}
 }
-
-async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
-	let next = 0;
-	const worker = async () => {
-		while (next < tasks.length) await tasks[next++]();
-	};
-	await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-}
-

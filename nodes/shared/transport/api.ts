@@ -135,7 +135,13 @@ export async function fetchGeneration(ctx: IExecuteFunctions, id: string, option
 /** The fetch-many endpoint refused the request (it may not exist on this gateway). */
 export const BATCH_REFUSED = Symbol('batch refused');
 
-/** GET several generations of the Luma endpoint in one long poll; BATCH_REFUSED when the endpoint refuses it. */
+/**
+ * GET several generations of the Luma endpoint in one long poll (held up to the server's 30 s
+ * when `waitFor` is set and the deadline allows). Resolves to the generations the server returned
+ * (it may leave ids out), or BATCH_REFUSED when the endpoint refuses the request (400, 405, or a
+ * 404 without word of a generation). Throws a NodeApiError naming the ids on a 404 about an
+ * unknown generation, and as `call` does on other failures.
+ */
 export async function fetchGenerations(
 	ctx: IExecuteFunctions,
 	ids: string[],
@@ -154,7 +160,14 @@ export async function fetchGenerations(
 			}),
 		read: (answer) => normalizeGenerations(parseJson(answer.body)),
 		refused: [400, 404, 405],
-		onRefused: () => BATCH_REFUSED,
+		// A 404 about a generation is an unknown id among those asked (final, naming it); any other
+		// refusal says the endpoint itself is missing or refuses the request.
+		onRefused: (answer, conn) => {
+			if (answer.status === 404 && classifyProbe(answer.status, answer.body).kind === 'served') {
+				throw httpError(ctx, conn.apiKey, answer, { what: `Fetching generations ${ids.join(', ')}` });
+			}
+			return BATCH_REFUSED;
+		},
 	});
 }
 
