@@ -15,7 +15,7 @@ import path from 'node:path';
 
 import { LumaEmulator } from '../test/emulator/emulator';
 import type { WaitFigures } from './waits';
-import { DOCS_LOOP_S, measure, spreadLengths } from './waits';
+import { DOCS_LOOP_S, measure, sharedWaitsRows, spreadLengths } from './waits';
 import { runBurstBench } from './burst';
 import { activate, executionReaching, postWebhook, variant as exampleVariant } from '../e2e/lib/durable';
 import type { Workflow, WorkflowNode } from '../e2e/lib/examples';
@@ -390,6 +390,10 @@ async function main(): Promise<void> {
 				});
 			}
 		}
+
+		// Issue 24: 50 executions waiting at once share their reads on the Luma endpoint.
+		step(`Luma Wait: 50 executions waiting at once on the Luma endpoint, in n8n's engine on a clock ${1 / SCALE}× fast…`);
+		for (const row of await sharedWaitsRows(SCALE)) recordApi(row);
 
 		// The same wait in real n8n on the real clock (10 s between asks), for one generation of
 		// a minute and a bit: what the in-engine rows above scale.

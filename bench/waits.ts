@@ -202,6 +202,72 @@ export async function measureSharedWaits(executions: number, lengthS: number, sc
 	return JSON.parse(stdout.trim().split('\n').pop()!) as SharedFigures;
 }
 
+/**
+ * The same measurement before the reads were shared (issue 24), on 2026-12-03 at commit 5ebbdaa:
+ * each execution held its own long poll.
+ */
+export const BEFORE_SHARING = {
+	executions: 50,
+	reads: 250,
+	peakInFlight: 50,
+	windows: 5,
+	/** Completion-to-output latency per execution, median and max (real-time units, ms). */
+	outputMedianMs: 810,
+	outputMaxMs: 1260,
+};
+
+/** A row of the issue 18 table (see bench/run.ts): the figure, its value per column, the goal and whether it is met. */
+export interface SharedRow {
+	figure: string;
+	unified: string;
+	longPoll: string;
+	docsLoop: string;
+	goal: string;
+	met: boolean;
+}
+
+/**
+ * 50 executions waiting at once on the Luma endpoint, each for a generation of 125 s (5 hold
+ * windows): reads in flight at once (goal ≤ 2) and reads per hold window (goal ≤ ceil(50/50) + 1),
+ * beside the figures before sharing (`BEFORE_SHARING`). Latencies in real-time units.
+ */
+export async function sharedWaitsRows(scale: number): Promise<SharedRow[]> {
+	const executions = 50;
+	const lengthS = 125;
+	const now = await measureSharedWaits(executions, lengthS, scale);
+	const perWindow = (figures: { reads: number; windows: number }) => figures.reads / figures.windows;
+	const windowGoal = Math.ceil(executions / 50) + 1;
+	const sorted = [...now.outputMs].sort((a, b) => a - b);
+	const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Infinity;
+	const what = `${executions} executions waiting at once on the Luma endpoint, one generation of ${lengthS} s each, one account`;
+	return [
+		{
+			figure: `${what}: fetch requests in flight at once (peak)`,
+			unified: '–',
+			longPoll: `${now.peakInFlight} (before sharing: ${BEFORE_SHARING.peakInFlight})`,
+			docsLoop: '–',
+			goal: '≤ 2',
+			met: now.allOwn && now.peakInFlight <= 2,
+		},
+		{
+			figure: `${what}: fetch requests per hold window (30 s)`,
+			unified: '–',
+			longPoll: `${perWindow(now).toFixed(2)} (${now.reads} in ${now.windows} windows; before sharing: ${perWindow(BEFORE_SHARING).toFixed(2)}, ${BEFORE_SHARING.reads})`,
+			docsLoop: '–',
+			goal: `≤ ${windowGoal} (ceil(${executions}/50) + 1)`,
+			met: now.allOwn && perWindow(now) <= windowGoal,
+		},
+		{
+			figure: `${what}: completion-to-output latency per execution (its generation's end to its item leaving Luma Wait)`,
+			unified: '–',
+			longPoll: `median ${(at(50) / 1000).toFixed(1)} s, max ${(at(100) / 1000).toFixed(1)} s (before sharing: median ${(BEFORE_SHARING.outputMedianMs / 1000).toFixed(1)} s, max ${(BEFORE_SHARING.outputMaxMs / 1000).toFixed(1)} s); every execution got exactly its own item: ${now.allOwn ? 'yes' : 'no'}`,
+			docsLoop: '–',
+			goal: `each execution gets its own item; max no later than before sharing (${(BEFORE_SHARING.outputMaxMs / 1000).toFixed(1)} s)`,
+			met: now.allOwn && at(100) <= BEFORE_SHARING.outputMaxMs,
+		},
+	];
+}
+
 /** The docs' loop for one generation: ask, and while queued or generating, sleep and ask again. When it saw the end. */
 async function docsLoop(baseUrl: string, id: string, pauseMs: number): Promise<{ at: number; status: string }> {
 	for (;;) {
