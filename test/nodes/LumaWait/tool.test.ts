@@ -5,11 +5,11 @@
 import type { INode } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
-import { TOOL_MAX_WAIT_SECONDS } from '../../nodes/LumaWait/tool';
-import { chain, items, node, nodeTypes, runWorkflow, TRIGGER_TYPE, WAIT_TOOL_TYPE, WAIT_TYPE } from '../helpers/engine';
-import { useEmulator } from '../helpers/emulator';
-import { withClockJump } from '../helpers/events';
-import { timing } from '../../nodes/shared/timing';
+import { TOOL_MAX_WAIT_SECONDS } from '../../../nodes/LumaWait/tool';
+import { chain, items, node, nodeTypes, runWorkflow, TRIGGER_TYPE, WAIT_TOOL_TYPE, WAIT_TYPE } from '../../helpers/engine';
+import { useEmulator } from '../../helpers/emulator';
+import { withClockJump } from '../../helpers/events';
+import { timing } from '../../../nodes/shared/timing';
 
 const env = useEmulator();
 const UNKNOWN = '11111111-2222-4333-8444-555555555555';
