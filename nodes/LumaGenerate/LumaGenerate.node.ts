@@ -1,32 +1,30 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
+import type { INodeTypeBaseDescription, IVersionedNodeType } from 'n8n-workflow';
+import { VersionedNodeType } from 'n8n-workflow';
 
-import { testApilaplasApi } from '../shared/credentialTest';
-import { generateProperties, MODE_NAMES } from './description';
-import { generate } from './generate';
+import { LumaGenerateV1 } from './v1/LumaGenerateV1.node';
+import { LumaGenerateV2 } from './v2/LumaGenerateV2.node';
 
-export class LumaGenerate implements INodeType {
-	description: INodeTypeDescription = {
-		displayName: 'Luma Generate',
-		name: 'lumaGenerate',
-		icon: { light: 'file:luma.svg', dark: 'file:luma.dark.svg' },
-		group: ['transform'],
-		// Version 1 is kept as released, so saved workflows send the same requests; 2 adds Ray 3.2.
-		version: [1, 2],
-		defaultVersion: 2,
-		subtitle: `={{ ${JSON.stringify(MODE_NAMES)}[$parameter["mode"]] }}`,
-		description: 'Create AI videos with Luma Dream Machine through the Apilaplas gateway',
-		defaults: { name: 'Luma Generate' },
-		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'apilaplasApi', required: true, testedBy: 'apilaplasApiTest' }],
-		properties: generateProperties,
-	};
-
-	methods = { credentialTest: { apilaplasApiTest: testApilaplasApi } };
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await generate.call(this);
+/**
+ * Luma Generate, one node type in two versions: a saved node keeps the version it was made with
+ * (version 1 is frozen as released), a new node is version 2. n8n offers each version as an AI
+ * Agent tool too (`lumaGenerateTool`), from `usableAsTool` on that version's description.
+ */
+export class LumaGenerate extends VersionedNodeType {
+	constructor() {
+		const baseDescription: INodeTypeBaseDescription = {
+			displayName: 'Luma Generate',
+			name: 'lumaGenerate',
+			// n8n resolves every version's icon next to this file.
+			icon: { light: 'file:luma.svg', dark: 'file:luma.dark.svg' },
+			group: ['transform'],
+			description: 'Create AI videos with Luma Dream Machine through the Apilaplas gateway',
+			// Version 1 is kept as released, so saved workflows send the same requests; 2 adds Ray 3.2.
+			defaultVersion: 2,
+		};
+		const nodeVersions: IVersionedNodeType['nodeVersions'] = {
+			1: new LumaGenerateV1(baseDescription),
+			2: new LumaGenerateV2(baseDescription),
+		};
+		super(nodeVersions, baseDescription);
 	}
 }

@@ -15,8 +15,7 @@ import type { LedgerEntry } from './ledger';
 import { SpendLedger } from './ledger';
 import { SpendMemory } from './spendMemory';
 import { checkSources } from './sources';
-import type { CreateRequest } from './request';
-import { readCreateRequest } from './request';
+import type { CreateRequest, RequestBuilder } from './request';
 import { isToolRun } from '../shared/tool';
 import { describedErrorItem, resultsFirst } from '../shared/errorItem';
 import { toolResult } from './tool';
@@ -36,7 +35,8 @@ type Plan =
 	| { kind: 'alreadyCreated'; entry: LedgerEntry }
 	| { kind: 'outcomeUnknown'; entry: LedgerEntry };
 
-interface Created {
+/** A generation this run has to show for an item: made now, or by an earlier try. */
+interface CreatedItem {
 	itemIndex: number;
 	id: string;
 }
@@ -89,7 +89,13 @@ function inDollars(count: number): string {
 	return lastUsdPerToken === undefined ? '' : `, about $${(count * LIST_PRICE_TOKENS * lastUsdPerToken).toFixed(2)} at the rate the gateway last reported`;
 }
 
-export async function generate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+/**
+ * One run of Luma Generate, whichever version: `readRequest` is the version's request builder.
+ * Returns one output of an item per input item (the created generation, or an error item under
+ * Continue); throws a NodeOperationError or NodeApiError that names any generation already
+ * created in this run.
+ */
+export async function generate(this: IExecuteFunctions, readRequest: RequestBuilder): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const options = this.getNodeParameter('options', 0, {}) as GenerateOptions;
 	const maxCreates = options.maxCreatesPerRun ?? 50;
@@ -102,7 +108,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 	// 1. Check every item before anything is sent.
 	const requests: Array<CreateRequest | Error> = items.map((_, itemIndex) => {
 		try {
-			return readCreateRequest(this, itemIndex);
+			return readRequest(this, itemIndex);
 		} catch (error) {
 			if (!this.continueOnFail()) throw new NodeOperationError(this.getNode(), error as Error, { itemIndex });
 			return error as Error;
@@ -165,7 +171,7 @@ export async function generate(this: IExecuteFunctions): Promise<INodeExecutionD
 	// 4. Send, in order, through the account's create queue: shared with every execution in this
 	// process, it keeps the account's rate and waits out a 429 instead of failing the item.
 	const output: INodeExecutionData[] = [];
-	const created: Created[] = [];
+	const created: CreatedItem[] = [];
 	const unknownFromEarlierTries: Array<{ itemIndex: number; entry: LedgerEntry }> = [];
 	const signal = this.getExecutionCancelSignal?.();
 	const maxWaitMs = (options.maxQueueWaitMinutes ?? 30) * timing.minuteMs;
@@ -335,7 +341,7 @@ function logUnknown(ctx: IExecuteFunctions, itemIndex: number, run: number, reas
 }
 
 /** A run that stops part-way says which generations it already paid for. */
-function withCreatedIds(error: Error, created: Created[]): Error {
+function withCreatedIds(error: Error, created: CreatedItem[]): Error {
 	if (!created.length) return error;
 	const list = created.map(({ itemIndex, id }) => `item ${itemIndex}: ${id}`).join(', ');
 	const note = `Already created in this run (not lost, fetch them with Luma Wait): ${list}.`;

@@ -12,7 +12,7 @@ import { prepareEngine } from './engine';
 
 /** The test both nodes name in `testedBy`: they must agree, n8n may pick either. */
 function credentialTest() {
-	const names = [new LumaGenerate(), new LumaWait()].map((node) => {
+	const names = [new LumaGenerate().getNodeType(), new LumaWait()].map((node) => {
 		const credential = node.description.credentials?.find((entry) => entry.name === 'apilaplasApi');
 		const name = credential?.testedBy;
 		if (typeof name !== 'string') throw new Error(`${node.description.name} does not name a credential test`);

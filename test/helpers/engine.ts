@@ -20,6 +20,7 @@ import type {
 	INodeTypes,
 	IRun,
 	IRunExecutionData,
+	IVersionedNodeType,
 	IWorkflowExecuteAdditionalData,
 	IBinaryData,
 	IExecuteData,
@@ -139,14 +140,18 @@ const credentialTypes = { apilaplasApi: new ApilaplasApi() };
  * A node as n8n runs it for an AI Agent: the same node under its name plus "Tool", which is what
  * `@tool` in displayOptions and the node itself test. Its outputs stay main so a test can read them.
  */
-export function toolVariant(nodeType: INodeType): INodeType {
+export function toolVariant<T extends INodeType | IVersionedNodeType>(nodeType: T): T {
 	const { description } = nodeType;
+	// A versioned node (Luma Generate) is made a tool version by version, as n8n does once it has picked the version.
+	const versions: PropertyDescriptorMap =
+		'nodeVersions' in nodeType ? { nodeVersions: { value: Object.fromEntries(Object.entries(nodeType.nodeVersions).map(([version, type]) => [version, toolVariant(type)])) } } : {};
 	return Object.create(nodeType, {
 		description: { value: { ...description, name: `${description.name}Tool`, displayName: `${description.displayName} Tool` } },
-	}) as INodeType;
+		...versions,
+	}) as T;
 }
 
-const nodeTypeMap: Record<string, INodeType> = {
+const nodeTypeMap: Record<string, INodeType | IVersionedNodeType> = {
 	[GENERATE_TYPE]: new LumaGenerate(),
 	[WAIT_TYPE]: new LumaWait(),
 	[WAIT_TOOL_TYPE]: toolVariant(new LumaWait()),

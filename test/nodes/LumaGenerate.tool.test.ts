@@ -32,8 +32,8 @@ test('three calls in one execution with Max Creates per Execution 1: one create,
 	);
 });
 
-test('in the tool variant the model fills the prompt (a $fromAI default with a description); on the canvas it is empty', () => {
-	const prompts = new LumaGenerate().description.properties.filter((property) => property.name === 'prompt');
+test.each([1, 2])('version %s: in the tool variant the model fills the prompt (a $fromAI default with a description); on the canvas it is empty', (version) => {
+	const prompts = new LumaGenerate().getNodeType(version).description.properties.filter((property) => property.name === 'prompt');
 	const forTool = prompts.find((property) => property.displayOptions?.show?.['@tool']);
 	const onCanvas = prompts.find((property) => property.displayOptions?.hide?.['@tool']);
 	expect(forTool?.default).toMatch(/^=\{\{ \$fromAI\('prompt', 'What the video shows[^']+', 'string'\) \}\}$/);

@@ -137,10 +137,10 @@ describe('the tool variant, version 2', () => {
 	});
 
 	test('the tool variant has the same modes and models as the node', () => {
-		const properties = new LumaGenerate().description.properties;
+		const properties = new LumaGenerate().getNodeType(2).description.properties;
 		const forTool = properties.filter((property) => property.name === 'videoUrl' && property.displayOptions?.show?.['@tool']);
 		expect(forTool).toHaveLength(1);
 		expect(forTool[0].default).toMatch(/^=\{\{ \$fromAI\('videoUrl', '[^']+', 'string'\) \}\}$/);
-		expect(forTool[0].displayOptions?.show).toEqual({ '@version': [2], mode: ['editVideo', 'reframeVideo'], '@tool': [true] });
+		expect(forTool[0].displayOptions?.show).toEqual({ mode: ['editVideo', 'reframeVideo'], '@tool': [true] });
 	});
 });

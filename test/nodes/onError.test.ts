@@ -7,11 +7,23 @@
  */
 import type { IConnections, INode, INodeExecutionData } from 'n8n-workflow';
 
-import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
+import { LumaGenerateV1 } from '../../nodes/LumaGenerate/v1/LumaGenerateV1.node';
 import { LumaWait } from '../../nodes/LumaWait/LumaWait.node';
 import type { RunResult } from '../helpers/engine';
 import { GENERATE_TYPE, items, node, runWorkflow, SET_FIELD_TYPE, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
 import { useEmulator } from '../helpers/emulator';
+import {
+	GENERATE_FAILS,
+	ON_ERROR_BILLED,
+	ON_ERROR_EXPECTED,
+	ON_ERROR_GENERATE_PARAMETERS,
+	ON_ERROR_ITEMS,
+	ON_ERROR_MESSAGES,
+	ON_ERROR_WAIT_PARAMETERS,
+	onErrorItem,
+	scriptOnErrorFaults,
+	UNKNOWN_ID,
+} from '../helpers/onErrorTable';
 
 const env = useEmulator();
 
@@ -64,51 +76,22 @@ function expectBranch(result: RunResult, name: string, skus: string[]): void {
 const bySku = (out: INodeExecutionData[]) => Object.fromEntries(out.map((item) => [item.json.sku, item.json]));
 
 // ---------------------------------------------------------------------------------------------
-// Luma Generate: image to video, so one item can carry an invalid image URL.
+// Luma Generate: the On Error table shared with e2e/on-error.e2e.test.ts (test/helpers/onErrorTable.ts).
 
-const IMAGE = 'https://example.com/first-frame.jpg';
-const GENERATE_INPUTS: Json[] = [
-	{ sku: 'A', prompt: 'A lantern festival', image: IMAGE },
-	{ sku: 'B', prompt: '', image: IMAGE },
-	{ sku: 'C', prompt: 'A quiet library', image: 'not a url' },
-	{ sku: 'D', prompt: 'A request the server refuses', image: IMAGE },
-	{ sku: 'E', prompt: 'A key the server refuses', image: IMAGE },
-	{ sku: 'F', prompt: 'An answer lost after billing', image: IMAGE },
-	{ sku: 'G', prompt: 'A harbour at dawn', image: IMAGE },
-];
-const GENERATE_ERRORS: Record<string, RegExp> = {
-	B: /^Prompt is empty \[item 1\]$/,
-	C: /^Start Image URL "not a url" is not an http\(s\) URL \[item 2\]$/,
-	D: /HTTP 400/,
-	E: /HTTP 401/,
-	F: /may have been created and billed/,
-};
-const GENERATE_PARAMETERS = {
-	mode: 'imageToVideo',
-	prompt: '={{ $json.prompt }}',
-	startImageUrl: '={{ $json.image }}',
-	options: { createsPerMinute: 600 },
-};
-
-function scriptGenerateFaults(): void {
-	env.emulator.failNext(
-		'create',
-		{ kind: '400', forPrompt: 'A request the server refuses' },
-		{ kind: '401', forPrompt: 'A key the server refuses' },
-		{ kind: '502', afterAccept: true, forPrompt: 'An answer lost after billing' },
-	);
-}
+const GENERATE_INPUTS = ON_ERROR_ITEMS as Json[];
+const item = onErrorItem;
 
 function generate(onError: OnError, inputs = GENERATE_INPUTS, nodeExtra: Partial<INode> = {}) {
-	return runBranches(GENERATE_TYPE, GENERATE_PARAMETERS, onError, inputs, ['success'], nodeExtra);
+	return runBranches(GENERATE_TYPE, ON_ERROR_GENERATE_PARAMETERS, onError, inputs, ['success'], nodeExtra);
 }
 
 const promptsSent = () => env.emulator.log.filter((entry) => entry.endpoint === 'create').map((entry) => (entry.body as Json).prompt);
 const promptsBilled = () => [...env.emulator.generations.values()].map((generation) => generation.request.prompt);
+const BILLED_SORTED = ['A banned scene [fail]', 'A harbour at dawn', 'A lantern festival', 'A mountain pass', 'A video whose download breaks', 'An answer lost after billing'];
 
 describe('Luma Generate', () => {
 	test('Stop Workflow: a bad item stops the execution before anything is sent', async () => {
-		scriptGenerateFaults();
+		scriptOnErrorFaults(env.emulator);
 		const result = await generate('stopWorkflow');
 		expect(result.error?.message).toBe('Prompt is empty [item 1]');
 		expect(env.emulator.log).toEqual([]);
@@ -116,60 +99,71 @@ describe('Luma Generate', () => {
 	});
 
 	test('Stop Workflow: a create the server refuses stops the execution, naming what was already created', async () => {
-		scriptGenerateFaults();
-		const result = await generate('stopWorkflow', [GENERATE_INPUTS[0], GENERATE_INPUTS[3], GENERATE_INPUTS[6]]);
+		scriptOnErrorFaults(env.emulator);
+		const result = await generate('stopWorkflow', [item('A'), item('D'), item('H')]);
 		expect(result.error?.message).toMatch(/^Creating the generation for item 1 failed.*HTTP 400/);
 		expect(result.error?.description).toContain('Already created in this run (not lost, fetch them with Luma Wait): item 0: ');
 		expect(promptsSent()).toEqual(['A lantern festival', 'A request the server refuses']);
 	});
 
 	test('Continue: every item stays on the output in input order, error items with the input fields and the error', async () => {
-		scriptGenerateFaults();
+		scriptOnErrorFaults(env.emulator);
 		const result = await generate('continueRegularOutput');
-		expectBranch(result, 'success', ['A', 'B', 'C', 'D', 'E', 'F', 'G']);
+		expectBranch(result, 'success', ON_ERROR_EXPECTED.continueRegularOutput.generated);
 		const [out] = result.outputs('Node');
-		expect(out.map((item) => item.pairedItem)).toEqual(GENERATE_INPUTS.map((_, item) => ({ item })));
-		for (const [index, item] of out.entries()) {
-			const expected = GENERATE_ERRORS[item.json.sku as string];
-			if (expected) {
-				expect(item.json).toEqual({ ...GENERATE_INPUTS[index], error: expect.stringMatching(expected), description: expect.any(String) });
+		expect(out.map((entry) => entry.pairedItem)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((index) => ({ item: index })));
+		for (const [index, entry] of out.entries()) {
+			const sku = entry.json.sku as string;
+			if (GENERATE_FAILS.includes(sku)) {
+				expect(entry.json).toEqual({ ...GENERATE_INPUTS[index], error: expect.stringMatching(ON_ERROR_MESSAGES[sku]), description: expect.any(String) });
 			} else {
-				expect(item.json).toMatchObject({ ...GENERATE_INPUTS[index], id: expect.any(String), state: 'queued' });
-				expect(item.json).not.toHaveProperty('error');
+				expect(entry.json).toMatchObject({ ...GENERATE_INPUTS[index], id: expect.any(String), state: 'queued' });
+				expect(entry.json).not.toHaveProperty('error');
 			}
 		}
-		expect(promptsBilled().sort()).toEqual(['A harbour at dawn', 'A lantern festival', 'An answer lost after billing']);
+		expect(promptsBilled().sort()).toEqual(BILLED_SORTED);
 	});
 
 	test('Continue (using error output): the generations on the success output, every item it could not create on the error output', async () => {
-		scriptGenerateFaults();
+		scriptOnErrorFaults(env.emulator);
 		const result = await generate('continueErrorOutput');
-		expectBranch(result, 'success', ['A', 'G']);
-		expectBranch(result, 'error', ['B', 'C', 'D', 'E', 'F']);
+		expectBranch(result, 'success', ON_ERROR_EXPECTED.continueErrorOutput.generated);
+		expectBranch(result, 'error', ON_ERROR_EXPECTED.continueErrorOutput.generateError);
 
 		const [success, errors] = result.outputs('Node');
-		expect(success.map((item) => [item.json.sku, typeof item.json.id, item.pairedItem])).toEqual([
+		expect(success.map((entry) => [entry.json.sku, typeof entry.json.id, entry.pairedItem])).toEqual([
 			['A', 'string', { item: 0 }],
-			['G', 'string', { item: 6 }],
+			['F', 'string', { item: 6 }],
+			['G', 'string', { item: 7 }],
+			['H', 'string', { item: 8 }],
+			['I', 'string', { item: 9 }],
 		]);
 		// An error item is the input's fields (merged in by n8n) and the error, paired to its input.
-		const errorsBySku = bySku(errors);
-		for (const [index, input] of GENERATE_INPUTS.entries()) {
-			const expected = GENERATE_ERRORS[input.sku as string];
-			if (!expected) continue;
-			expect(errorsBySku[input.sku as string]).toEqual({ ...input, error: expect.stringMatching(expected) });
-			expect(errors.find((item) => item.json.sku === input.sku)?.pairedItem).toEqual({ item: index });
-		}
+		expect(errors).toEqual(
+			[['B', 1], ['C', 2], ['D', 3], ['E', 4], ['U', 5]].map(([sku, index]) => ({
+				json: { ...item(sku as string), error: expect.stringMatching(ON_ERROR_MESSAGES[sku]) },
+				pairedItem: { item: index },
+			})),
+		);
 		// What was sent and billed does not depend on the setting.
-		expect(promptsSent()).toEqual(['A lantern festival', 'A request the server refuses', 'A key the server refuses', 'An answer lost after billing', 'A harbour at dawn']);
-		expect(promptsBilled().sort()).toEqual(['A harbour at dawn', 'A lantern festival', 'An answer lost after billing']);
+		expect(promptsSent()).toEqual([
+			'A lantern festival',
+			'A request the server refuses',
+			'A key the server refuses',
+			'An answer lost after billing',
+			'A banned scene [fail]',
+			'A video whose download breaks',
+			'A harbour at dawn',
+			'A mountain pass',
+		]);
+		expect(promptsBilled().sort()).toEqual(BILLED_SORTED);
 	});
 
 	test.each(['continueErrorOutput', 'continueRegularOutput'] as const)(
 		'%s: Max Creates per Execution refusing the run makes an error item of every item it holds back, not a result',
 		async (onError) => {
-			const inputs = [GENERATE_INPUTS[0], GENERATE_INPUTS[1], GENERATE_INPUTS[6]];
-			const result = await runBranches(GENERATE_TYPE, { ...GENERATE_PARAMETERS, options: { maxCreatesPerRun: 1 } }, onError, inputs, ['success']);
+			const inputs = [item('A'), item('B'), item('G')];
+			const result = await runBranches(GENERATE_TYPE, { ...ON_ERROR_GENERATE_PARAMETERS, options: { maxCreatesPerRun: 1 } }, onError, inputs, ['success']);
 			const refusal = 'This run would create 2 generations (1,000,000 tokens), more than Max Creates per Execution (1)';
 			const out = result.outputs('Node');
 			if (onError === 'continueErrorOutput') {
@@ -200,10 +194,96 @@ describe('Luma Generate', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Luma Generate → Luma Wait, both on one setting: the workflow e2e/on-error.e2e.test.ts runs in real n8n.
+
+const WAIT_BRANCHES = ['Completed', 'Failed', 'Timed Out', 'Wait error'];
+
+/** Items → Luma Generate → Luma Wait, both on `onError`, a resolver (Set node) behind every output. */
+function chainRun(onError: OnError): Promise<RunResult> {
+	const withErrorOutput = onError === 'continueErrorOutput';
+	const waitBranches = withErrorOutput ? WAIT_BRANCHES : WAIT_BRANCHES.slice(0, 3);
+	const link = (name: string) => [{ node: name, type: 'main' as const, index: 0 }];
+	const resolver = (name: string): INode => ({
+		...node(name, SET_FIELD_TYPE, { field: 'fromItems', value: "={{ $('Items').item.json.sku }}" }),
+		credentials: undefined,
+	});
+	return runWorkflow({
+		nodes: [
+			node('Items', TRIGGER_TYPE),
+			{ ...node('Luma Generate', GENERATE_TYPE, ON_ERROR_GENERATE_PARAMETERS), onError },
+			{ ...node('Luma Wait', WAIT_TYPE, ON_ERROR_WAIT_PARAMETERS), onError },
+			...(withErrorOutput ? [resolver('Generate error')] : []),
+			...waitBranches.map(resolver),
+		],
+		connections: {
+			Items: { main: [link('Luma Generate')] },
+			'Luma Generate': { main: [link('Luma Wait'), ...(withErrorOutput ? [link('Generate error')] : [])] },
+			'Luma Wait': { main: waitBranches.map(link) },
+		},
+		items: items(...ON_ERROR_ITEMS),
+		credentials: env.credentials,
+	});
+}
+
+/** The skus that reached a resolver, each checked to resolve its own item of "Items". */
+function skus(result: RunResult, name: string): string[] {
+	return branch(result, name).map(([sku, fromItems]) => {
+		expect(fromItems).toBe(sku);
+		return String(sku);
+	});
+}
+
+const billed = () => Object.fromEntries(env.emulator.createsByPrompt);
+
+describe('Luma Generate → Luma Wait, the table e2e/on-error.e2e.test.ts runs in real n8n', () => {
+	test('Continue: every item stays on the regular outputs; Luma Wait routes the items Luma Generate could not create to Failed with their reason', async () => {
+		scriptOnErrorFaults(env.emulator);
+		const result = await chainRun('continueRegularOutput');
+		const expected = ON_ERROR_EXPECTED.continueRegularOutput;
+		expect(result.error).toBeUndefined();
+		expect(result.outputs('Luma Generate')[0].map((entry) => entry.json.sku)).toEqual(expected.generated);
+		expect(skus(result, 'Completed')).toEqual(expected.completed);
+		expect(skus(result, 'Failed').sort()).toEqual(expected.failedSorted);
+		expect(skus(result, 'Timed Out')).toEqual(expected.timedOut);
+		const [completed, failed] = result.outputs('Luma Wait');
+		expect(completed.find((entry) => entry.json.sku === 'G')?.json).toMatchObject({ state: 'completed', downloadError: expect.stringMatching(/HTTP 404/) });
+		for (const { json } of failed) {
+			const sku = String(json.sku);
+			expect(json).toMatchObject(onErrorItem(sku));
+			if (sku === 'F') expect(json).toMatchObject({ state: 'failed', failureReason: 'Contains blacklisted words' });
+			else expect(json.error).toMatch(ON_ERROR_MESSAGES[sku]);
+		}
+		expect(billed()).toEqual(ON_ERROR_BILLED);
+	});
+
+	test('Continue (using error output): exactly the items a node could not do its job for reach its error output; a failed generation stays on Failed', async () => {
+		scriptOnErrorFaults(env.emulator);
+		const result = await chainRun('continueErrorOutput');
+		const expected = ON_ERROR_EXPECTED.continueErrorOutput;
+		expect(result.error).toBeUndefined();
+		expect(skus(result, 'Generate error')).toEqual(expected.generateError);
+		expect(skus(result, 'Completed')).toEqual(expected.completed);
+		expect(skus(result, 'Failed')).toEqual(expected.failed);
+		expect(skus(result, 'Timed Out')).toEqual(expected.timedOut);
+		expect(skus(result, 'Wait error')).toEqual(expected.waitError);
+		const [success, generateErrors] = result.outputs('Luma Generate');
+		expect(success.map((entry) => entry.json.sku)).toEqual(expected.generated);
+		expect(generateErrors.map((entry) => entry.json)).toEqual(expected.generateError.map((sku) => ({ ...onErrorItem(sku), error: expect.stringMatching(ON_ERROR_MESSAGES[sku]) })));
+		const waitErrors = result.outputs('Luma Wait')[3];
+		for (const { json } of waitErrors) {
+			const sku = String(json.sku);
+			const input = success.find((entry) => entry.json.sku === sku)!.json;
+			expect(json).toEqual({ ...input, error: expect.stringMatching(ON_ERROR_MESSAGES[sku]) });
+		}
+		expect(billed()).toEqual(ON_ERROR_BILLED);
+	});
+});
+
+// ---------------------------------------------------------------------------------------------
 // Luma Wait: Completed, Failed, Timed Out, and n8n's error output after them.
 
 const WAIT_OUTPUTS = ['completed', 'failed', 'timedOut'];
-const UNKNOWN = '11111111-2222-4333-8444-555555555555';
+const UNKNOWN = UNKNOWN_ID;
 
 /** A completed, an invalid id, an unknown id, a failed generation, a failed download, a completed. */
 function waitInputs(): Json[] {
@@ -333,12 +413,12 @@ describe('a setting of Luma Wait that cannot work (Max Wait 0)', () => {
 
 describe('Retry On Fail with an error item first', () => {
 	const RETRY_ON_FAIL: Partial<INode> = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
-	const BAD_THEN_GOOD = [GENERATE_INPUTS[1], GENERATE_INPUTS[0]];
+	const BAD_THEN_GOOD = [item('B'), item('A')];
 
 	afterEach(() => jest.restoreAllMocks());
 
 	test('Continue (using error output): a run that succeeded for the good items is not run again', async () => {
-		const runs = jest.spyOn(LumaGenerate.prototype, 'execute');
+		const runs = jest.spyOn(LumaGenerateV1.prototype, 'execute');
 		const result = await generate('continueErrorOutput', BAD_THEN_GOOD, RETRY_ON_FAIL);
 		expect(runs).toHaveBeenCalledTimes(1);
 		expectBranch(result, 'success', ['A']);
@@ -348,7 +428,7 @@ describe('Retry On Fail with an error item first', () => {
 	});
 
 	test('Continue (measured): n8n runs the node again for an error item first; nothing is paid twice', async () => {
-		const runs = jest.spyOn(LumaGenerate.prototype, 'execute');
+		const runs = jest.spyOn(LumaGenerateV1.prototype, 'execute');
 		const result = await generate('continueRegularOutput', BAD_THEN_GOOD, RETRY_ON_FAIL);
 		expect(runs).toHaveBeenCalledTimes(3);
 		expectBranch(result, 'success', ['B', 'A']);

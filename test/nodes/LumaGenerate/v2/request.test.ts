@@ -1,300 +1,65 @@
 /**
- * Luma Generate's request builder, both versions, without a server: parameters are loaded the
- * way n8n loads a saved node (NodeHelpers.getNodeParameters for the node's typeVersion, which
- * applies `@version` and every other display option), then read as the node reads them.
+ * Luma Generate version 2's request builder and fields, without a server: parameters are loaded
+ * the way n8n loads a saved node, then read as the node reads them. The body of each mode on each
+ * model is in one written-out table, test/nodes/LumaGenerate/bodies.test.ts.
  */
-import type { IExecuteFunctions, INode, INodeParameters, INodeProperties, INodeTypeDescription, NodeParameterValueType } from 'n8n-workflow';
+import type { INodeParameters, INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
-import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
-import { readCreateRequest } from '../../nodes/LumaGenerate/request';
-import type { VideoMode } from '../../nodes/shared/models';
-import { MODE_RULES, MODELS, VIDEO_MODES } from '../../nodes/shared/models';
-import { APIS } from '../../nodes/shared/transport';
-import { validateCreate } from '../emulator/validate';
-import { validateUnifiedCreate } from '../emulator/validate-unified';
-import { generateProperties as releasedProperties } from './fixtures/generate-v1-51e2fac/description';
-import { readCreateRequest as releasedReadCreateRequest } from './fixtures/generate-v1-51e2fac/request';
+import { LumaGenerate } from '../../../../nodes/LumaGenerate/LumaGenerate.node';
+import { readCreateRequestV2 } from '../../../../nodes/LumaGenerate/v2/request';
+import { APIS } from '../../../../nodes/shared/transport';
+import { validateCreate } from '../../../emulator/validate';
+import { validateUnifiedCreate } from '../../../emulator/validate-unified';
+import { contextFor, expr, IMG_A, IMG_B, load, nodeOf, outcome, PROMPT, random, rawContext, UUID1, UUID2, VIDEO } from '../harness';
 
-const current = new LumaGenerate().description;
-/** Luma Generate as released at 51e2fac (version 1 only). */
-const released = { ...current, version: 1, defaultVersion: undefined, properties: releasedProperties } as INodeTypeDescription;
+const current: INodeTypeDescription = new LumaGenerate().getNodeType(2).description;
 
-const UUID1 = '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9';
-const UUID2 = '755f9bbb-d99b-4880-992b-f05244ddba61';
-const IMG_A = 'https://example.com/a.png';
-const IMG_B = 'https://example.com/b.png';
-const VIDEO = 'https://cdn.example.com/source.mp4';
-const PROMPT = 'A red fox in fresh snow';
+/** The modes of version 2, and the models that make each (the first is the default), written out. */
+const MODE_MODELS = {
+	textToVideo: ['ray-2', 'ray-flash-2', 'ray-3.2'],
+	imageToVideo: ['ray-2', 'ray-flash-2', 'ray-3.2'],
+	extend: ['ray-2', 'ray-flash-2'],
+	reverseExtend: ['ray-2', 'ray-flash-2'],
+	interpolate: ['ray-2', 'ray-flash-2'],
+	editVideo: ['ray-3.2'],
+	reframeVideo: ['ray-3.2'],
+} as const;
+type Mode = keyof typeof MODE_MODELS;
+const VIDEO_MODES = Object.keys(MODE_MODELS) as Mode[];
+const MODE_MODEL_PAIRS = VIDEO_MODES.flatMap((mode) => MODE_MODELS[mode].map((model) => [mode, model] as const));
 
-/** A parameter set to an expression that resolves to `value` (n8n shows every field an expression could unlock). */
-function expr(value: unknown): string {
-	return `={{ ${JSON.stringify(value)} }}`;
-}
-
-function evaluate(value: unknown): unknown {
-	if (typeof value !== 'string' || !value.startsWith('=')) return value;
-	const match = /^=\{\{ (.*) \}\}$/s.exec(value);
-	if (!match) throw new Error(`the test harness cannot evaluate ${value}: set the parameter explicitly`);
-	return JSON.parse(match[1]);
-}
-
-function nodeOf(type: INodeTypeDescription, typeVersion: number, parameters: INodeParameters): INode {
-	return { id: 'node-1', name: 'Luma Generate', type: `n8n-nodes-apilaplas-luma.${type.name}`, typeVersion, position: [0, 0], parameters };
-}
-
-/** The parameters n8n keeps for a saved node: those shown for its version, defaults filled in. */
-function load(type: INodeTypeDescription, typeVersion: number, parameters: INodeParameters): INodeParameters {
-	return NodeHelpers.getNodeParameters(type.properties, parameters, true, false, nodeOf(type, typeVersion, parameters), type) ?? {};
-}
-
-/** What `this` is for the node's execute(), as far as the request builder uses it. */
-function contextFor(type: INodeTypeDescription, typeVersion: number, parameters: INodeParameters): IExecuteFunctions {
-	const loaded = load(type, typeVersion, parameters);
-	const node = nodeOf(type, typeVersion, loaded);
-	return {
-		getNode: () => node,
-		// n8n-core: lodash `get(node.parameters, name, fallback)`, then expressions are resolved.
-		getNodeParameter: (name: string, _itemIndex: number, fallback?: unknown) => (loaded[name] === undefined ? fallback : evaluate(loaded[name])),
-	} as unknown as IExecuteFunctions;
-}
-
-/** A context that hands the builder every parameter as given, shown or not (no n8n path does this). */
-function rawContext(typeVersion: number, parameters: INodeParameters): IExecuteFunctions {
-	const node = nodeOf(current, typeVersion, parameters);
-	return {
-		getNode: () => node,
-		getNodeParameter: (name: string, _itemIndex: number, fallback?: unknown) => (parameters[name] === undefined ? fallback : evaluate(parameters[name])),
-	} as unknown as IExecuteFunctions;
-}
-
-type Builder = (ctx: IExecuteFunctions, itemIndex: number) => unknown;
-
-/** The request as JSON text (the bytes the Luma endpoint gets), or the error a user would read. */
-function outcome(build: Builder, ctx: IExecuteFunctions, itemIndex = 0): string {
-	try {
-		return JSON.stringify(build(ctx, itemIndex));
-	} catch (error) {
-		const { message, description } = error as Error & { description?: string };
-		return `ERROR ${message} | ${description}`;
-	}
-}
-
-// ---- version 1: byte for byte what it was ----
-
-/** A small deterministic random source, so the sample is the same on every run. */
-function random(seed: number): () => number {
-	return () => {
-		seed = (seed + 0x6d2b79f5) | 0;
-		let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
-const ABSENT = Symbol('absent');
-type Pool = Array<NodeParameterValueType | typeof ABSENT>;
-
-/**
- * Each field's values: ones version 1 takes (including version 2's new fields, which version 1
- * must ignore) and ones it refuses.
- */
-const V1_POOLS: Record<string, { good: Pool; bad: Pool }> = {
-	mode: { good: ['textToVideo', 'imageToVideo', 'extend', 'reverseExtend', 'interpolate', ABSENT], bad: ['editVideo', 'Extend'] },
-	prompt: { good: [PROMPT, expr('Made by an expression')], bad: ['hi', '', expr(42), expr('x'.repeat(5001))] },
-	aspectRatio: { good: [ABSENT, '16:9', '1:1', '9:16', '4:3', '3:4', '21:9', '9:21', expr('9:21')], bad: ['19:9', expr('16/9')] },
-	model: { good: [ABSENT, 'ray-2', 'ray-flash-2', 'ray-1-6', expr('ray-1-6')], bad: ['ray-3.2', 'Ray-2'] },
-	loop: { good: [ABSENT, true, false, expr(true)], bad: [expr('yes')] },
-	resolution: { good: [ABSENT, '', '540p', '720p', '1080p', '4k'], bad: [expr('360p'), '8k'] },
-	duration: { good: [ABSENT, '', '5s', '9s'], bad: [expr('10s'), '7s'] },
-	callbackUrl: { good: [ABSENT, '', 'https://example.com/hook'], bad: ['ftp://example.com/hook'] },
-	startImageUrl: { good: [ABSENT, IMG_A, IMG_A, ''], bad: ['ftp://example.com/a.png'] },
-	endImageUrl: { good: [ABSENT, IMG_B, ''], bad: ['javascript:alert(1)'] },
-	generationId: { good: [UUID1, `${UUID1}:luma/ray-2`], bad: ['abc-123', ''] },
-	firstGenerationId: { good: [UUID1], bad: [''] },
-	secondGenerationId: { good: [UUID2], bad: ['not-an-id'] },
-	videoUrl: { good: [ABSENT, VIDEO], bad: [] },
-	hdr: { good: [ABSENT, true], bad: [] },
-	exrExport: { good: [ABSENT, true], bad: [] },
-	options: { good: [ABSENT, { dryRun: true }], bad: [] },
+/** What a mode needs besides a prompt, to be built at all. */
+const SOURCES: Record<Mode, INodeParameters> = {
+	textToVideo: {},
+	imageToVideo: { startImageUrl: IMG_A },
+	extend: { generationId: UUID1 },
+	reverseExtend: { generationId: UUID1 },
+	interpolate: { firstGenerationId: UUID1, secondGenerationId: UUID2 },
+	editVideo: { videoUrl: VIDEO },
+	reframeVideo: { videoUrl: VIDEO },
 };
-
-/** A parameter set: half of them all good, the others with one field bad (the rules between fields still refuse some). */
-function sample(next: () => number): INodeParameters {
-	const pick = (pool: Pool) => pool[Math.floor(next() * pool.length)];
-	const fields = Object.keys(V1_POOLS);
-	const spoilable = fields.filter((field) => V1_POOLS[field].bad.length);
-	const spoilt = next() < 0.5 ? spoilable[Math.floor(next() * spoilable.length)] : undefined;
-	const parameters: INodeParameters = {};
-	for (const field of fields) {
-		const value = pick(field === spoilt ? V1_POOLS[field].bad : V1_POOLS[field].good);
-		if (value !== ABSENT) parameters[field] = value;
-	}
-	return parameters;
-}
-
-describe('version 1 is frozen: a saved workflow builds the very request it built at 51e2fac', () => {
-	test('hand-checked bodies, as the released builder made them', () => {
-		// Computed once with `git show 51e2fac:nodes/LumaGenerate/request.ts`; `loop: false` is part of the bytes.
-		const cases: Array<[INodeParameters, string]> = [
-			[{ prompt: PROMPT }, '{"mode":"textToVideo","body":{"prompt":"A red fox in fresh snow","aspect_ratio":"16:9","model":"ray-2","loop":false}}'],
-			[
-				{ mode: 'extend', prompt: PROMPT, generationId: UUID1, endImageUrl: IMG_B, model: 'ray-1-6', resolution: '4k', duration: '9s', callbackUrl: 'https://example.com/hook' },
-				`{"mode":"extend","body":{"prompt":"A red fox in fresh snow","aspect_ratio":"16:9","model":"ray-1-6","keyframes":{"frame0":{"type":"generation","id":"${UUID1}"},"frame1":{"type":"image","url":"${IMG_B}"}},"loop":false,"resolution":"4k","duration":"9s","callback_url":"https://example.com/hook"}}`,
-			],
-			[
-				{ mode: 'interpolate', prompt: PROMPT, firstGenerationId: UUID1, secondGenerationId: UUID2, aspectRatio: '9:21' },
-				`{"mode":"interpolate","body":{"prompt":"A red fox in fresh snow","aspect_ratio":"9:21","model":"ray-2","keyframes":{"frame0":{"type":"generation","id":"${UUID1}"},"frame1":{"type":"generation","id":"${UUID2}"}}}}`,
-			],
-		];
-		for (const [parameters, bytes] of cases) {
-			expect(outcome(releasedReadCreateRequest, contextFor(released, 1, parameters))).toBe(bytes);
-			expect(outcome(readCreateRequest, contextFor(current, 1, parameters))).toBe(bytes);
-		}
-	});
-
-	test('3,000 sampled parameter sets: the same bytes, or the same error, as the released node', () => {
-		const next = random(51);
-		let built = 0;
-		let refused = 0;
-		for (let i = 0; i < 3000; i++) {
-			const parameters = sample(next);
-			const before = outcome(releasedReadCreateRequest, contextFor(released, 1, parameters), i % 3);
-			const after = outcome(readCreateRequest, contextFor(current, 1, parameters), i % 3);
-			if (after !== before) throw new Error(`version 1 differs for ${JSON.stringify(parameters)}:\n  released: ${before}\n  now:      ${after}`);
-			if (before.startsWith('ERROR')) refused++;
-			else built++;
-		}
-		// The sample reaches both sides: bodies built and items refused.
-		expect(built).toBeGreaterThan(1000);
-		expect(refused).toBeGreaterThan(1000);
-	});
-
-	test('every mode with every released model, loop on and off, each resolution and duration: the same bytes', () => {
-		const frames: Record<string, INodeParameters> = {
-			textToVideo: {},
-			imageToVideo: { startImageUrl: IMG_A, endImageUrl: IMG_B },
-			extend: { generationId: UUID1 },
-			reverseExtend: { generationId: UUID1, startImageUrl: IMG_A },
-			interpolate: { firstGenerationId: UUID1, secondGenerationId: UUID2 },
-		};
-		let compared = 0;
-		for (const [mode, extra] of Object.entries(frames)) {
-			for (const model of ['ray-2', 'ray-flash-2', 'ray-1-6']) {
-				for (const loop of [true, false]) {
-					for (const resolution of ['', '540p', '720p', '1080p', '4k']) {
-						for (const duration of ['', '5s', '9s']) {
-							const parameters = { mode, prompt: PROMPT, model, loop, resolution, duration, ...extra };
-							const before = outcome(releasedReadCreateRequest, contextFor(released, 1, parameters));
-							expect(outcome(readCreateRequest, contextFor(current, 1, parameters))).toBe(before);
-							compared++;
-						}
-					}
-				}
-			}
-		}
-		expect(compared).toBe(5 * 3 * 2 * 5 * 3);
-	});
-
-	test('a saved version 1 node opens with the same fields, values and choices in every mode', () => {
-		const ADDED_OPTIONS = ['maxQueueWaitMinutes'];
-		const shape = (type: INodeTypeDescription, values: INodeParameters, toolVariant: boolean) => {
-			const description = toolVariant ? { ...type, name: `${type.name}Tool` } : type;
-			const node = nodeOf(description, 1, values);
-			const loaded = load(description, 1, values);
-			return description.properties
-				.filter((property) => NodeHelpers.displayParameter(loaded, property, node, description))
-				.map(({ name, type: kind, default: value, options }) => ({
-					name,
-					kind,
-					value,
-					// Options added to the Options collection later (issue 19's queue wait) are absent from a
-					// saved node until a user adds them: they change nothing it shows or sends.
-					choices: (options as Array<{ value?: unknown; name: string }> | undefined)
-						?.map((option) => option.value ?? option.name)
-						.filter((choice) => !ADDED_OPTIONS.includes(choice as string)),
-				}));
-		};
-		// Fields set by expression show every field they could unlock; a value version 2 added must not unlock its fields.
-		const others = [{}, { model: '={{ $json.model }}', loop: '={{ $json.loop }}' }, { model: 'ray-3.2', hdr: true }];
-		for (const mode of ['textToVideo', 'imageToVideo', 'extend', 'reverseExtend', 'interpolate']) {
-			for (const values of others) {
-				for (const toolVariant of [false, true]) {
-					expect(shape(current, { mode, ...values }, toolVariant)).toEqual(shape(released, { mode, ...values }, toolVariant));
-				}
-			}
-		}
-	});
-});
-
-// ---- version 2 ----
 
 function build(parameters: INodeParameters, itemIndex = 0) {
-	return readCreateRequest(contextFor(current, 2, parameters), itemIndex);
+	return readCreateRequestV2(contextFor(current, 2, parameters), itemIndex);
 }
 
-const FRAMES: Record<VideoMode, { parameters: INodeParameters; body: Record<string, unknown> }> = {
-	textToVideo: { parameters: {}, body: {} },
-	imageToVideo: {
-		parameters: { startImageUrl: IMG_A, endImageUrl: IMG_B },
-		body: { keyframes: { frame0: { type: 'image', url: IMG_A }, frame1: { type: 'image', url: IMG_B } } },
-	},
-	extend: {
-		parameters: { generationId: `${UUID1}:luma/ray-2`, endImageUrl: IMG_B },
-		body: { keyframes: { frame0: { type: 'generation', id: UUID1 }, frame1: { type: 'image', url: IMG_B } } },
-	},
-	reverseExtend: {
-		parameters: { generationId: UUID1, startImageUrl: IMG_A },
-		body: { keyframes: { frame0: { type: 'image', url: IMG_A }, frame1: { type: 'generation', id: UUID1 } } },
-	},
-	interpolate: {
-		parameters: { firstGenerationId: UUID1, secondGenerationId: UUID2 },
-		body: { keyframes: { frame0: { type: 'generation', id: UUID1 }, frame1: { type: 'generation', id: UUID2 } } },
-	},
-	editVideo: { parameters: { videoUrl: VIDEO }, body: { type: 'video_edit', video_url: VIDEO } },
-	reframeVideo: { parameters: { videoUrl: VIDEO, aspectRatio: '9:16' }, body: { aspect_ratio: '9:16', type: 'video_reframe', video_url: VIDEO } },
-};
-
-const MODE_MODEL_PAIRS = VIDEO_MODES.flatMap((mode) => MODE_RULES[mode].models.map((model) => [mode, model] as const));
-
 describe('version 2: every mode of every model it offers', () => {
-	test('the pairs offered', () => {
-		expect(MODE_MODEL_PAIRS.map((pair) => pair.join(' '))).toEqual([
-			'textToVideo ray-2',
-			'textToVideo ray-flash-2',
-			'textToVideo ray-3.2',
-			'imageToVideo ray-2',
-			'imageToVideo ray-flash-2',
-			'imageToVideo ray-3.2',
-			'extend ray-2',
-			'extend ray-flash-2',
-			'reverseExtend ray-2',
-			'reverseExtend ray-flash-2',
-			'interpolate ray-2',
-			'interpolate ray-flash-2',
-			'editVideo ray-3.2',
-			'reframeVideo ray-3.2',
-		]);
-	});
-
-	test.each(MODE_MODEL_PAIRS)('%s on %s builds the request with the fields set, and nothing else', (mode, model) => {
-		const { parameters, body } = FRAMES[mode];
-		const request = build({ mode, model, prompt: PROMPT, ...parameters });
-		expect(request).toEqual({ mode, body: { prompt: PROMPT, aspect_ratio: '16:9', model, ...body } });
-		// Keys in the order the Luma endpoint has always been sent them.
-		const order = ['prompt', 'aspect_ratio', 'model', 'keyframes', 'loop', 'resolution', 'duration', 'callback_url', 'type', 'video_url', 'hdr', 'exr_export'];
-		const keys = Object.keys(request.body);
-		expect(keys).toEqual(order.filter((key) => keys.includes(key)));
-	});
-
-	test.each(MODE_MODEL_PAIRS)('%s on %s: the default model of the mode needs no Model set', (mode) => {
-		const request = build({ mode, prompt: PROMPT, ...FRAMES[mode].parameters });
-		expect(request.body.model).toBe(MODE_RULES[mode].models[0]);
+	test.each([
+		['textToVideo', 'ray-2'],
+		['imageToVideo', 'ray-2'],
+		['extend', 'ray-2'],
+		['reverseExtend', 'ray-2'],
+		['interpolate', 'ray-2'],
+		['editVideo', 'ray-3.2'],
+		['reframeVideo', 'ray-3.2'],
+	] as const)('%s needs no Model set: %s is sent', (mode, model) => {
+		expect(build({ mode, prompt: PROMPT, ...SOURCES[mode] }).body.model).toBe(model);
 	});
 
 	test('Ray 2 and Ray Flash 2 with every option: all ratios, 540p to 4k, 5 or 9 seconds, loop, callback', () => {
 		for (const model of ['ray-2', 'ray-flash-2']) {
-			for (const aspectRatio of MODELS['ray-2'].aspectRatios) {
+			for (const aspectRatio of ['16:9', '1:1', '9:16', '4:3', '3:4', '21:9', '9:21']) {
 				expect(build({ model, prompt: PROMPT, aspectRatio }).body.aspect_ratio).toBe(aspectRatio);
 			}
 			for (const resolution of ['540p', '720p', '1080p', '4k']) {
@@ -372,6 +137,9 @@ describe('version 2 builds only what the APIs accept', () => {
 		const next = random(32);
 		const pick = <T>(values: readonly T[]) => values[Math.floor(next() * values.length)];
 		let checked = 0;
+		let refused = 0;
+		// Which APIs serve each model (docs/API.md §1.1), written out.
+		const SERVED_BY: Record<string, Array<'luma' | 'unified'>> = { 'ray-2': ['luma', 'unified'], 'ray-flash-2': ['luma', 'unified'], 'ray-3.2': ['unified'] };
 		for (let i = 0; i < 6000; i++) {
 			const parameters: INodeParameters = {
 				mode: pick(VIDEO_MODES),
@@ -394,10 +162,15 @@ describe('version 2 builds only what the APIs accept', () => {
 			let request;
 			try {
 				request = build(parameters);
-			} catch {
+			} catch (error) {
+				// A refusal is the user's to read: it names the item and a field. Anything else is a bug in the builder.
+				expect((error as Error).name).toBe('NodeOperationError');
+				expect((error as Error).message).toMatch(/^(Model|Aspect Ratio|Resolution|Duration|Loop|HDR|EXR Export|Callback URL|Start Image URL) .* \[item 0\]$/);
+				refused++;
 				continue;
 			}
-			for (const api of MODELS[request.body.model].apis) {
+			const served = SERVED_BY[request.body.model];
+			for (const api of served) {
 				// The transport refuses a callback URL on the unified API itself, before sending.
 				if (APIS[api].refusal(request.body)) continue;
 				const body = APIS[api].createBody(request.body);
@@ -406,7 +179,9 @@ describe('version 2 builds only what the APIs accept', () => {
 				checked++;
 			}
 		}
+		// Both sides reached: requests built and checked by every API that serves them, and items refused.
 		expect(checked).toBeGreaterThan(600);
+		expect(refused).toBeGreaterThan(600);
 	});
 });
 
@@ -470,7 +245,7 @@ describe('version 2 refuses every combination the schema forbids: item, field an
 		['reverseExtend', { generationId: UUID1 }, 'Reverse Extend', 'Ray 2 loops only in Text to Video, Image to Video or Extend.'],
 		['interpolate', { firstGenerationId: UUID1, secondGenerationId: UUID2 }, 'Interpolate', 'Ray 2 loops only in Text to Video, Image to Video or Extend.'],
 	] as const)('a loop in %s, handed over by any context, is refused', (mode, extra, label, fix) => {
-		expect(outcome(readCreateRequest, rawContext(2, { mode, prompt: PROMPT, loop: true, ...extra }), 1)).toBe(
+		expect(outcome(readCreateRequestV2, rawContext(current, 2, { mode, prompt: PROMPT, loop: true, ...extra }), 1)).toBe(
 			`ERROR Loop cannot be used with ${label} [item 1] | Turn Loop off: ${fix}`,
 		);
 	});
@@ -489,25 +264,24 @@ describe('version 2 offers only what each model can do', () => {
 	};
 
 	test.each(VIDEO_MODES)('%s: the Model list is the models that can do it', (mode) => {
-		expect(choices(v2({ mode })('model'))).toEqual(MODE_RULES[mode].models);
+		expect(choices(v2({ mode })('model'))).toEqual(MODE_MODELS[mode]);
 	});
 
-	test('Ray 1.6 is offered in version 1 only', () => {
-		const offered = current.properties
-			.filter((property) => property.name === 'model')
-			.flatMap((property) => (property.options as Array<{ value: string }>).map((option) => ({ value: option.value, versions: property.displayOptions?.show?.['@version'] })));
-		expect(offered.filter((option) => option.value === 'ray-1-6')).toEqual([{ value: 'ray-1-6', versions: [1] }]);
+	test('Ray 1.6 is not offered (version 1 keeps it)', () => {
+		const offered = current.properties.filter((property) => property.name === 'model').flatMap((property) => (property.options as Array<{ value: string }>).map((option) => option.value));
+		expect(offered).not.toContain('ray-1-6');
 	});
 
 	test.each(MODE_MODEL_PAIRS)('%s on %s: aspect ratios, resolutions and durations are the model\'s own', (mode, model) => {
 		const shown = v2({ mode, model });
-		expect(choices(shown('aspectRatio'))).toEqual(MODELS[model].aspectRatios);
-		expect(choices(shown('resolution'))).toEqual(['', ...MODELS[model].resolutions]);
-		expect(choices(shown('duration'))).toEqual(['', ...MODELS[model].durations]);
-		expect(shown('hdr')).toHaveLength(model === 'ray-3.2' ? 1 : 0);
-		expect(shown('callbackUrl')).toHaveLength(model === 'ray-3.2' ? 0 : 1);
-		expect(shown('loop')).toHaveLength(MODE_RULES[mode].loop ? 1 : 0);
-		expect(shown('videoUrl')).toHaveLength(MODE_RULES[mode].type ? 1 : 0);
+		const ray3 = model === 'ray-3.2';
+		expect(choices(shown('aspectRatio'))).toEqual(ray3 ? ['16:9', '1:1', '9:16', '4:3', '3:4', '21:9'] : ['16:9', '1:1', '9:16', '4:3', '3:4', '21:9', '9:21']);
+		expect(choices(shown('resolution'))).toEqual(ray3 ? ['', '360p', '540p', '720p', '1080p'] : ['', '540p', '720p', '1080p', '4k']);
+		expect(choices(shown('duration'))).toEqual(ray3 ? ['', '5s', '10s'] : ['', '5s', '9s']);
+		expect(shown('hdr')).toHaveLength(ray3 ? 1 : 0);
+		expect(shown('callbackUrl')).toHaveLength(ray3 ? 0 : 1);
+		expect(shown('loop')).toHaveLength(['textToVideo', 'imageToVideo', 'extend'].includes(mode) ? 1 : 0);
+		expect(shown('videoUrl')).toHaveLength(['editVideo', 'reframeVideo'].includes(mode) ? 1 : 0);
 	});
 
 	test('EXR Export is shown once HDR is on', () => {
@@ -516,10 +290,16 @@ describe('version 2 offers only what each model can do', () => {
 	});
 
 	test('the Mode list names each mode as errors do', () => {
-		const modes = current.properties.find((property) => property.name === 'mode' && property.displayOptions?.show?.['@version']?.includes(2));
-		expect((modes?.options as Array<{ name: string; value: VideoMode }>).map(({ name, value }) => [value, name])).toEqual(
-			[...VIDEO_MODES].sort().map((mode) => [mode, MODE_RULES[mode].label]),
-		);
+		const modes = current.properties.find((property) => property.name === 'mode');
+		expect((modes?.options as Array<{ name: string; value: string }>).map(({ name, value }) => [value, name])).toEqual([
+			['editVideo', 'Edit Video'],
+			['extend', 'Extend'],
+			['imageToVideo', 'Image to Video'],
+			['interpolate', 'Interpolate'],
+			['reframeVideo', 'Reframe Video'],
+			['reverseExtend', 'Reverse Extend'],
+			['textToVideo', 'Text to Video'],
+		]);
 	});
 
 	test('the subtitle names every mode', () => {
@@ -528,8 +308,8 @@ describe('version 2 offers only what each model can do', () => {
 		expect(names).toMatchObject({ editVideo: 'Edit Video', reframeVideo: 'Reframe Video', textToVideo: 'Text to Video' });
 	});
 
-	test('a new node is version 2; saved ones keep their version', () => {
-		expect(current.version).toEqual([1, 2]);
+	test('this is version 2, the default for a new node', () => {
+		expect(current.version).toBe(2);
 		expect(current.defaultVersion).toBe(2);
 	});
 });
@@ -540,8 +320,8 @@ describe('version 2 as an AI Agent tool: the model fills in the prompt and the s
 		const loaded = load(tool, 2, { mode });
 		expect(loaded.prompt).toMatch(/^=\{\{ \$fromAI\('prompt', /);
 		expect(loaded.mode).toBe(mode);
-		expect(loaded.model).toBe(MODE_RULES[mode].models[0]);
-		if (MODE_RULES[mode].type) expect(loaded.videoUrl).toMatch(/^=\{\{ \$fromAI\('videoUrl', /);
+		expect(loaded.model).toBe(MODE_MODELS[mode][0]);
+		if (['editVideo', 'reframeVideo'].includes(mode)) expect(loaded.videoUrl).toMatch(/^=\{\{ \$fromAI\('videoUrl', /);
 		else expect(loaded.videoUrl).toBeUndefined();
 		expect(loaded.toolDescription).toEqual(expect.any(String));
 	});
