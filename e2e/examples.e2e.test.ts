@@ -1,18 +1,23 @@
 /**
- * Every example workflow, run headless by real n8n (`n8n execute`) with this package installed
- * as a community package, against the emulator: what a user would see in each branch. Runs on
- * the line E2E_N8N_LINE picks (2.x by default; CI runs it on 1.x too).
+ * Every example workflow, run by real n8n (`n8n start`, one server for the whole file) with this
+ * package installed as a community package, against the emulator: what a user would see in each
+ * branch. Each example runs as its webhook twin (e2e/lib/webhook-runs.ts: the example as committed,
+ * its trigger replaced by a Code node giving the trigger's pinned sample, started by a production
+ * webhook), and its saved execution is read back. Runs on the line E2E_N8N_LINE picks (2.x by
+ * default; CI runs it on 1.x too).
  *
- * The examples run on three gateways, with the credential's API at its default (Automatic):
- * one serving both APIs, one serving only the unified video API, one serving only the Luma
- * endpoint. Each example gives its results on each, one create per prompt, on the right API.
+ * The examples run on three gateways, each its own emulator at its own Base URL, with the
+ * credential's API at its default (Automatic): one serving both APIs, one serving only the unified
+ * video API, one serving only the Luma endpoint. Each example gives its results on each, one
+ * create per prompt, on the right API; n8n finds out what a gateway serves with its first run
+ * there (one free probe read per API) and keeps it for the next runs, as a long-running n8n does.
  * The gateway serving only the Luma endpoint runs a subset (see RUNS): the nodes choose the Luma
- * endpoint on a gateway serving both too, so there it would repeat the 'both' runs request for request but for one probe
- * answer; the subset covers what only that gateway shows (the fetch-many wait, an extend by id,
- * the agent's tools, the byte-identical body) without adding the full run's time to CI.
+ * endpoint on a gateway serving both too, so there it would repeat the 'both' runs request for
+ * request but for one probe answer; the subset covers what only that gateway shows (the fetch-many
+ * wait, an extend by id, the agent's tools, the byte-identical body).
  * On n8n 1.x only the gateway serving both APIs runs: which API the nodes choose, and how they
  * wait there, is the package's own code, the same on both lines (2.x proves it on each gateway);
- * what the line changes (its request helpers, `n8n execute`, binary data) every example shows on
+ * what the line changes (its request helpers, n8n's runs, binary data) every example shows on
  * that gateway already.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,16 +25,25 @@ import path from 'node:path';
 
 import type { ApiFlavour, ApiName, LoggedRequest } from '../test/emulator/emulator';
 import { LumaEmulator, PROBE_ID, SAMPLE_MP4 } from '../test/emulator/emulator';
+import { activate } from './lib/durable';
 import type { Workflow } from './lib/examples';
-import { exampleFiles, loadExample, manualTwin, nodeOutputs, writeCredentialFile, writeWorkflowFile } from './lib/examples';
+import { CREDENTIAL_ID, CREDENTIAL_NAME, exampleFiles, loadExample, nodeOutputs, writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import { FakeModel, playAgentVideo } from './lib/fake-model';
-import type { BinaryInfo, N8nHome } from './lib/runtime';
-import { executeWorkflow, importFile, N8N_LINE, prepareHome } from './lib/runtime';
+import type { BinaryInfo, ExecutedRun, N8nHome, N8nRest, RunningN8n } from './lib/runtime';
+import { importFile, N8N_LINE, prepareHome, startLoggedIn } from './lib/runtime';
+import { executionAfter, newestExecutionId, readRun, runTwin, webhookTwin } from './lib/webhook-runs';
 
 const KEY = 'e2e-key-3b9f1c7d5a';
+/** The gateway the tests of the current block run against. */
 let emulator: LumaEmulator;
+const gateways = new Map<ApiFlavour, LumaEmulator>();
+/** The gateways n8n has already run an example on (it found out what they serve then). */
+const learnt = new Set<ApiFlavour>();
 let model: FakeModel;
 let home: N8nHome;
+let n8n: RunningN8n | undefined;
+let rest: N8nRest;
+const twins = new Map<string, Workflow>();
 
 type Example = 'showcase' | 'form' | 'batch' | 'longer' | 'durable' | 'agent' | 'loop';
 const ALL: readonly Example[] = ['showcase', 'form', 'batch', 'longer', 'durable', 'agent', 'loop'];
@@ -40,26 +54,57 @@ const RUNS: Record<ApiFlavour, readonly Example[]> = {
 	luma: ['form', 'batch', 'longer', 'agent'],
 };
 
-/** The agent example has no pinned chat message (it would shadow a user's chat): the test gives one. */
-function withChatMessage(example: Workflow): Workflow {
-	const chat = [{ json: { sessionId: 'e2e-examples', action: 'sendMessage', chatInput: 'Make a short video of a calm lake at dawn' } }];
-	return example.id === 'LumaAgentVideo01' ? { ...example, pinData: { 'Chat message': chat } } : example;
+/**
+ * The agent example has no pinned chat message (it would shadow a user's chat): its twin gets one,
+ * in a chat session of its own per execution, as each new chat in the hosted chat page is (the
+ * agent's Simple Memory keeps a session's turns, tool calls included, for the life of n8n).
+ */
+function withChatMessage(twin: Workflow): Workflow {
+	if (twin.id !== 'LumaAgentVideo0W') return twin;
+	const jsCode = "return [{ json: { sessionId: `e2e-examples-${$execution.id}`, action: 'sendMessage', chatInput: 'Make a short video of a calm lake at dawn' } }];";
+	return { ...twin, nodes: twin.nodes.map((node) => (node.name === 'Chat message' ? { ...node, parameters: { jsCode } } : node)) };
 }
 
+const TIMELINE = { keys: [KEY], holdMs: 2_000, queuedMs: 1_000, dreamingMs: 2_000 };
+
 beforeAll(async () => {
-	emulator = await new LumaEmulator({ keys: [KEY], holdMs: 2_000, queuedMs: 1_000, dreamingMs: 2_000 }).start();
+	for (const apis of FLAVOURS) {
+		const gateway = await new LumaEmulator(TIMELINE).start();
+		gateway.configure({ apis });
+		gateways.set(apis, gateway);
+	}
+	emulator = gateways.get(FLAVOURS[0])!;
 	model = await new FakeModel().start();
 	home = await prepareHome('e2e-headless', process.env.E2E_TARBALL!, 5730);
 	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl, [model.credential()]));
-	const twins = exampleFiles().map((file) => manualTwin(withChatMessage(loadExample(file))));
-	expect(twins.map((twin) => twin.id)).toEqual(expect.arrayContaining(['LumaAgentVideo0T', 'LumaDurableWaitT']));
-	await importFile(home, 'workflow', writeWorkflowFile('e2e-twins', twins));
+	for (const twin of exampleFiles().map((file) => withChatMessage(webhookTwin(loadExample(file))))) twins.set(twin.id, twin);
+	expect([...twins.keys()]).toEqual(expect.arrayContaining(['LumaAgentVideo0W', 'LumaDurableWaitW']));
+	await importFile(home, 'workflow', writeWorkflowFile('e2e-twins', [...twins.values()]));
+	({ n8n, rest } = await startLoggedIn(home));
+	for (const id of twins.keys()) await activate(rest, id);
 });
 
 afterAll(async () => {
+	await n8n?.stop();
 	await model?.stop();
-	await emulator?.stop();
+	for (const gateway of gateways.values()) await gateway.stop();
 });
+
+/** Points the examples' credential at a gateway (its key unchanged), as a user editing its Base URL. */
+async function useGateway(apis: ApiFlavour): Promise<void> {
+	emulator = gateways.get(apis)!;
+	await rest.request('PATCH', `/credentials/${CREDENTIAL_ID}`, { name: CREDENTIAL_NAME, type: 'apilaplasApi', data: { apiKey: KEY, baseUrl: emulator.baseUrl } });
+}
+
+/** Runs an example's webhook twin (by its id) once, to its end; its saved run. */
+async function runExample(id: string): Promise<ExecutedRun> {
+	const twin = twins.get(id);
+	if (!twin) throw new Error(`no example twin ${id}`);
+	const since = await newestExecutionId(rest);
+	await runTwin(home, twin);
+	const ended = await executionAfter(rest, id, since);
+	return await readRun(rest, ended.id);
+}
 
 beforeEach(() => emulator.resetCounters());
 
@@ -89,7 +134,8 @@ const isProbe = (entry: LoggedRequest) => entry.method === 'GET' && entry.url.in
 /**
  * What the gateway saw of one run: each prompt created once (billed once), every create sent to
  * `api` and accepted there (none tried on a route the gateway lacks), every wait asked on `api`,
- * the gateway's APIs found out once per run (one free probe read each), and the key on every request.
+ * the gateway's APIs found out with n8n's first run on it (one free probe read each) and not
+ * again, and the key on every request.
  */
 function expectGatewaySaw(apis: ApiFlavour, prompts: number): void {
 	const api = createApi(apis);
@@ -102,9 +148,9 @@ function expectGatewaySaw(apis: ApiFlavour, prompts: number): void {
 	expect(fetches.every((entry) => entry.api === api)).toBe(true);
 	// The only requests to a route this gateway lacks are the probe reads, one per API.
 	expect(emulator.log.filter((entry) => entry.endpoint === 'other').every(isProbe)).toBe(true);
-	expect(emulator.log.filter(isProbe).map((entry) => entry.url.split('?')[0]).sort()).toEqual(
-		['/v2/generate/video/luma-ai/generation', '/v2/video/generations'],
-	);
+	const probes = emulator.log.filter(isProbe).map((entry) => entry.url.split('?')[0]).sort();
+	expect(probes).toEqual(learnt.has(apis) ? [] : ['/v2/generate/video/luma-ai/generation', '/v2/video/generations']);
+	learnt.add(apis);
 	expect(emulator.log.every((entry) => entry.endpoint === 'asset' || entry.authorization === `Bearer ${KEY}`)).toBe(true);
 }
 
@@ -117,7 +163,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 	showcase: [
 		'showcase: one prompt completes with its video, one fails with its reason, one times out',
 		async (apis) => {
-			const run = await executeWorkflow(home, 'LumaShowcase000T');
+			const run = await runExample('LumaShowcase000W');
 			const routed = nodeOutputs(run, 'Luma Wait');
 			expect(routed.map((item) => [item.json.prompt, item.output])).toEqual([
 				['A jellyfish drifting through a neon-lit ocean', 'Completed'],
@@ -138,7 +184,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 	form: [
 		'form example (twin with its pinned submission): the video reaches "Show the video"',
 		async (apis) => {
-			const run = await executeWorkflow(home, 'LumaFormVideo00T');
+			const run = await runExample('LumaFormVideo00W');
 			const [item] = nodeOutputs(run, 'Show the video');
 			expect(item.json).toEqual(expect.objectContaining({ Prompt: 'A paper boat sailing down a rainy street', state: 'completed', api: createApi(apis) }));
 			expectVideo(item.binary?.data, item.json.id);
@@ -156,7 +202,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 	batch: [
 		'scheduled batch (twin): one item per finished video, each with its MP4 in "video"',
 		async (apis) => {
-			const run = await executeWorkflow(home, 'LumaBatchDaily0T');
+			const run = await runExample('LumaBatchDaily0W');
 			const finished = nodeOutputs(run, 'One item per finished video');
 			expect(finished).toHaveLength(4);
 			for (const item of finished) {
@@ -185,7 +231,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 	longer: [
 		'longer video: generate, wait, extend that generation, wait',
 		async (apis) => {
-			const run = await executeWorkflow(home, 'LumaLongVideo00T');
+			const run = await runExample('LumaLongVideo00W');
 			const [first] = nodeOutputs(run, 'Wait for the first part');
 			const [longer] = nodeOutputs(run, 'The longer video');
 			expect(first.output).toBe('Completed');
@@ -202,7 +248,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 	durable: [
 		'durable wait (twin): videos that finish within Luma Wait\'s window reach "Finished videos" without parking',
 		async (apis) => {
-			const run = await executeWorkflow(home, 'LumaDurableWaitT');
+			const run = await runExample('LumaDurableWaitW');
 			const finished = nodeOutputs(run, 'Finished videos');
 			expect(finished.map((item) => [item.json.prompt, item.json.state])).toEqual([
 				['A lighthouse in a storm, waves crashing, night', 'completed'],
@@ -219,7 +265,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 		'AI agent (twin, scripted model): Luma Generate, then Luma Wait with its id; the model reads the video URL',
 		async (apis) => {
 			playAgentVideo(model);
-			const run = await executeWorkflow(home, 'LumaAgentVideo0T');
+			const run = await runExample('LumaAgentVideo0W');
 			expect(run.data.resultData.error).toBeUndefined();
 			expect(run.data.resultData.runData['AI Agent'].at(-1)?.data?.main[0]?.[0]?.json.output).toBe('Here is your lake video.');
 			const [created] = model.toolAnswer('gen') as Array<Record<string, unknown>>;
@@ -233,7 +279,7 @@ const TESTS: Record<Example, [string, (apis: ApiFlavour) => Promise<void>]> = {
 	loop: [
 		'Loop Over Items: one prompt at a time through Luma Generate and Luma Wait (Single Output), back to the loop; Done gets all three',
 		async (apis) => {
-			const run = await executeWorkflow(home, 'LumaLoopItems00T');
+			const run = await runExample('LumaLoopItems00W');
 			expect(run.data.resultData.error).toBeUndefined();
 			expect(run.data.resultData.runData['Luma Generate']).toHaveLength(3);
 			const rows = nodeOutputs(run, 'One row per prompt').map((item) => item.json);
@@ -258,7 +304,7 @@ const GATEWAYS: Record<ApiFlavour, string> = {
 const FLAVOURS: readonly ApiFlavour[] = N8N_LINE === '2x' ? ['both', 'unified', 'luma'] : ['both'];
 
 describe.each(FLAVOURS)('on %s', (apis) => {
-	beforeAll(() => emulator.configure({ apis }));
+	beforeAll(() => useGateway(apis));
 
 	describe(`${GATEWAYS[apis]}, the credential's API at Automatic`, () => {
 		for (const example of RUNS[apis]) {

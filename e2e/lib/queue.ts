@@ -9,8 +9,9 @@ import { connect } from 'node:net';
 import path from 'node:path';
 
 import type { Background, N8nHome, RunningN8n } from './runtime';
-import { spawnBackground, spawnN8n, STATE_DIR, step, waitForHttp, waitReady } from './runtime';
+import { shiftPort, spawnBackground, spawnN8n, STATE_DIR, step, waitForHttp, waitReady } from './runtime';
 
+/** The ports a test names; each is shifted by shiftPort (e2e/lib/runtime.ts) where it is used. */
 export interface QueuePorts {
 	postgres: number;
 	redis: number;
@@ -65,6 +66,7 @@ function ask(port: number, request: string): Promise<string> {
 
 /** A fresh cluster (trust auth, user `postgres`, no fsync: test data only), TCP on 127.0.0.1 only. */
 export async function startPostgres(port: number): Promise<Background> {
+	port = shiftPort(port);
 	const bin = postgresBinDir();
 	const user = serverUser();
 	const dataDir = path.join(STATE_DIR, 'queue-postgres');
@@ -86,6 +88,7 @@ export async function startPostgres(port: number): Promise<Background> {
 
 /** redis-server without persistence, on 127.0.0.1 only. */
 export async function startRedis(port: number): Promise<Background> {
+	port = shiftPort(port);
 	const dir = path.join(STATE_DIR, 'queue-redis');
 	rmSync(dir, { recursive: true, force: true });
 	mkdirSync(dir, { recursive: true });
@@ -102,19 +105,19 @@ export function queueHome(home: N8nHome, ports: QueuePorts, role: 'main' | 'work
 		EXECUTIONS_MODE: 'queue',
 		DB_TYPE: 'postgresdb',
 		DB_POSTGRESDB_HOST: '127.0.0.1',
-		DB_POSTGRESDB_PORT: String(ports.postgres),
+		DB_POSTGRESDB_PORT: String(shiftPort(ports.postgres)),
 		DB_POSTGRESDB_DATABASE: 'postgres',
 		DB_POSTGRESDB_USER: 'postgres',
 		DB_POSTGRESDB_PASSWORD: '',
 		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
-		QUEUE_BULL_REDIS_PORT: String(ports.redis),
+		QUEUE_BULL_REDIS_PORT: String(shiftPort(ports.redis)),
 		N8N_LOG_LEVEL: 'info',
 	};
 	delete env.N8N_DEFAULT_BINARY_DATA_MODE;
 	if (role === 'worker') {
 		Object.assign(env, {
 			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
-			QUEUE_HEALTH_CHECK_PORT: String(ports.workerHealth),
+			QUEUE_HEALTH_CHECK_PORT: String(shiftPort(ports.workerHealth)),
 			N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
 		});
 	}
@@ -123,9 +126,10 @@ export function queueHome(home: N8nHome, ports: QueuePorts, role: 'main' | 'work
 
 /** `n8n worker`, ready when its health server answers /healthz. Start it after main (migrations). */
 export async function startWorker(home: N8nHome, ports: QueuePorts, concurrency = 2): Promise<RunningN8n> {
-	step(`n8n worker: starting (health on port ${ports.workerHealth})…`);
+	const health = shiftPort(ports.workerHealth);
+	step(`n8n worker: starting (health on port ${health})…`);
 	const worker = spawnN8n(home, ['worker', `--concurrency=${concurrency}`], 2_000_000);
-	await waitForHttp(worker, `http://127.0.0.1:${ports.workerHealth}/healthz`, (status) => status === 200);
+	await waitForHttp(worker, `http://127.0.0.1:${health}/healthz`, (status) => status === 200);
 	step('n8n worker: ready');
 	return worker;
 }

@@ -3,14 +3,13 @@
  * e2e/registry/package-lock.json, installed there once per lockfile), and the README's npm
  * commands run the way a user runs them in n8n's nodes folder.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import type { Background, N8nHome } from './runtime';
-import { prepareHome, ROOT, run, spawnBackground, step, waitForHttp } from './runtime';
+import { ensureCachedInstall, prepareHome, ROOT, run, spawnBackground, step, waitForHttp } from './runtime';
 
 export const PACKAGE_NAME = 'n8n-nodes-apilaplas-luma';
 
@@ -26,14 +25,12 @@ export const README_UPGRADE = ['install', `${PACKAGE_NAME}@latest`, '--legacy-pe
 const REGISTRY_DIR = path.join(ROOT, 'e2e', 'registry');
 const VERDACCIO = path.join(REGISTRY_DIR, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
 
-/** Installs verdaccio into e2e/registry once per lockfile (about 10 s); later runs reuse it. */
+/** Installs verdaccio for e2e/registry once per lockfile, in the cache shared by clones (see ensureCachedInstall); later runs reuse it. */
 export async function ensureVerdaccio(): Promise<void> {
-	const hash = createHash('sha256').update(readFileSync(path.join(REGISTRY_DIR, 'package-lock.json'))).digest('hex').slice(0, 16);
-	const marker = path.join(REGISTRY_DIR, 'node_modules', `.installed-${hash}`);
-	if (existsSync(marker)) return;
-	step('registry: installing verdaccio into e2e/registry (first run only)…');
-	await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: REGISTRY_DIR });
-	writeFileSync(marker, new Date().toISOString());
+	await ensureCachedInstall(REGISTRY_DIR, 'registry', '', async (dir) => {
+		step('registry: installing verdaccio (first run only)…');
+		await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+	});
 }
 
 /** A free loopback port, as the system hands one out. */

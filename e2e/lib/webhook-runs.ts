@@ -5,13 +5,18 @@
  * (before and after an upgrade) can be compared.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 import type { Execution } from './durable';
 import { postWebhook, readExecution } from './durable';
 import type { Workflow } from './examples';
 import { manualTwin } from './examples';
-import type { BinaryInfo, N8nHome, N8nRest } from './runtime';
-import { waitUntil } from './runtime';
+import type { BinaryInfo, ExecutedRun, N8nHome, N8nRest } from './runtime';
+import { RUNTIME_DIR, waitUntil } from './runtime';
+
+/** n8n stores run data in the `flatted` format; the runtime ships the parser it uses. */
+const flatted = createRequire(path.join(RUNTIME_DIR, 'package.json'))('flatted') as { parse: (text: string) => unknown };
 
 /** A UUID made from a text, so a twin's webhook id is the same in every run. */
 function stableUuid(text: string): string {
@@ -74,6 +79,16 @@ export async function executionAfter(rest: N8nRest, workflowId: string, since: n
 		if (!newer || !ENDED.includes(newer.status)) return undefined;
 		return await readExecution(rest, newer.id);
 	}, timeoutMs);
+}
+
+/**
+ * A saved execution's whole run (IRun's `data`: run data and the run's error, if any), in the shape
+ * `n8n execute --rawOutput` prints (see ExecutedRun), from GET /rest/executions/:id.
+ */
+export async function readRun(rest: N8nRest, id: string): Promise<ExecutedRun> {
+	const raw = (await rest.request('GET', `/executions/${id}`)) as { data: string };
+	const data = flatted.parse(raw.data) as { resultData?: Partial<ExecutedRun['data']['resultData']> };
+	return { data: { resultData: { runData: data.resultData?.runData ?? {}, error: data.resultData?.error } } };
 }
 
 /** An item as the execution saved it (readExecution types only `json`). */
