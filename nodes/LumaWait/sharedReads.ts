@@ -320,8 +320,11 @@ class LongPollGroup extends Group {
 	/** The fetch-many endpoint is refused on this gateway: one long poll per id. */
 	private batchRefused = false;
 
-	/** Ids asked about on their own (the batch answer left them out, or a batch was refused as a whole). */
+	/** Ids a fetch-many answer left out: asked about on their own from then on (docs/API.md §9.3). */
 	private readonly alone = new Set<string>();
+
+	/** Ids of a fetch-many refused as a whole (an unknown id among them): each asked once on its own, to name it. */
+	private readonly isolated = new Set<string>();
 
 	constructor(
 		onEmpty: () => void,
@@ -358,7 +361,7 @@ class LongPollGroup extends Group {
 		if (!lender) return 'let go';
 		const ctx = this.readerContext(lender, signal);
 		const options = { waitFor: this.target, deadline: this.deadlineFor(keys), credentialItem: lender.reader.credentialItem };
-		const batch = this.batchRefused ? [] : keys.filter((key) => !this.alone.has(key));
+		const batch = this.batchRefused ? [] : keys.filter((key) => !this.alone.has(key) && !this.isolated.has(key));
 		const singles = keys.filter((key) => !batch.includes(key));
 		if (batch.length === 1) singles.push(batch.pop()!);
 		const asked = (key: string) => this.tickets.get(key)?.[0]?.id ?? key;
@@ -377,7 +380,7 @@ class LongPollGroup extends Group {
 			progressed = true;
 			if (readKeys.length > 1) {
 				// A final refusal of several ids: each is asked on its own next, so an error names its id.
-				readKeys.forEach((key) => this.alone.add(key));
+				readKeys.forEach((key) => this.isolated.add(key));
 				return;
 			}
 			this.forEachTicket(readKeys[0], (ticket) => {
@@ -425,7 +428,11 @@ class LongPollGroup extends Group {
 					.run(() => this.guarded(signal, () => fetchGeneration(ctx, asked(key), { api: APIS.luma, ...options })))
 					.then(
 						// A one-id fetch answers for that id, whatever form of the id the server echoes.
-						(generation) => seen(key, generation),
+						(generation) => {
+							// Known after all: back into the shared read.
+							this.isolated.delete(key);
+							seen(key, generation);
+						},
 						(error: Error) => failed([key], error),
 					),
 			);
