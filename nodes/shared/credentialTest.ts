@@ -4,21 +4,17 @@
  * the way the API does, and has taken the key. It reads both of the gateway's APIs (or the one
  * the credential names) and says which it found. Every other outcome fails with what to fix.
  *
- * n8n hands a node-defined test only its legacy `request` helper (1.x and 2.x alike); the key is
- * sent to the configured Base URL only, and redirects are not followed (they could lead elsewhere).
+ * The reads are sent by the transport (`credentialTestProbe` in `transport/probe.ts`): the key
+ * goes to the configured Base URL only, and redirects are not followed (they could lead elsewhere).
  */
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 
 import type { ApiName } from './models';
 import type { ProbeVerdict } from './transport/probe';
-import { classifyProbe, diagnose, PROBE_GENERATION_ID } from './transport/probe';
+import { credentialTestProbe, diagnose } from './transport/probe';
 import { lumaApi } from './transport/luma';
 import { normalizeBaseUrl, readApiSetting } from './transport/request';
 import { unifiedApi } from './transport/unified';
-import type { VideoApi } from './transport/videoApi';
-import { redact } from './transport/errors';
-
-const TIMEOUT_MS = 20_000;
 
 /** Network failures, in words that say what to check. */
 const NETWORK_HINTS: Record<string, string> = {
@@ -36,50 +32,6 @@ const NETWORK_HINTS: Record<string, string> = {
 };
 
 const API_NAMES: Record<ApiName, string> = { luma: 'the Luma endpoint', unified: 'the unified video API' };
-
-type Outcome = { verdict: ProbeVerdict } | { networkCode: string };
-
-interface RawAnswer {
-	statusCode?: number;
-	status?: number;
-	body?: unknown;
-	data?: unknown;
-	error?: unknown;
-	response?: RawAnswer;
-	code?: string;
-	cause?: { code?: string };
-}
-
-function failureCode(error: RawAnswer): string {
-	return error.code ?? error.cause?.code ?? 'no answer';
-}
-
-async function probe(ctx: ICredentialTestFunctions, baseUrl: string, apiKey: string, api: VideoApi): Promise<Outcome> {
-	let answer: RawAnswer;
-	try {
-		answer = (await ctx.helpers.request({
-			method: 'GET',
-			uri: `${baseUrl}${api.fetchPath}`,
-			qs: api.fetchQuery(PROBE_GENERATION_ID),
-			headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' },
-			json: false,
-			simple: false,
-			resolveWithFullResponse: true,
-			followRedirect: false,
-			followAllRedirects: false,
-			timeout: TIMEOUT_MS,
-		})) as RawAnswer;
-	} catch (error) {
-		// Some n8n versions throw on an HTTP error status even with `simple: false`: read it all the same.
-		const thrown = error as RawAnswer;
-		const status = thrown.statusCode ?? thrown.response?.statusCode ?? thrown.response?.status;
-		if (typeof status !== 'number') return { networkCode: failureCode(thrown) };
-		answer = { statusCode: status, body: thrown.response?.body ?? thrown.response?.data ?? thrown.error };
-	}
-	const status = answer.statusCode ?? answer.status ?? 0;
-	const body = answer.body ?? answer.data;
-	return { verdict: classifyProbe(status, typeof body === 'string' ? redact(body, apiKey) : body) };
-}
 
 function fail(message: string, fix: string): INodeCredentialTestResult {
 	return { status: 'Error', message: `${message}. ${fix}` };
@@ -99,7 +51,7 @@ export async function testApilaplasApi(this: ICredentialTestFunctions, credentia
 
 	const setting = readApiSetting(data.api);
 	const apis = setting === 'auto' ? [lumaApi, unifiedApi] : [setting === 'luma' ? lumaApi : unifiedApi];
-	const outcomes = await Promise.all(apis.map((api) => probe(this, baseUrl, apiKey, api)));
+	const outcomes = await Promise.all(apis.map((api) => credentialTestProbe(this, baseUrl, apiKey, api)));
 
 	const network = outcomes.find((outcome): outcome is { networkCode: string } => 'networkCode' in outcome);
 	if (network && outcomes.every((outcome) => 'networkCode' in outcome)) {

@@ -1,6 +1,7 @@
 /**
- * Every delay the nodes use, in one object, and the one way they wait.
- * Tests run the same code on a faster clock by scaling these values (see `scaleTiming`).
+ * Every delay and timeout the nodes use, in one object, and the one way they wait.
+ * Tests run the same code on a faster clock by scaling the delays (see `scaleTiming`); the
+ * timeouts stay as they are unless a test sets one itself.
  */
 import { sleep } from 'n8n-workflow';
 
@@ -33,10 +34,21 @@ export type Timing = typeof BASE_TIMING;
 
 export const timing: Timing = { ...BASE_TIMING };
 
-/** Runs every delay `factor` times as fast (0.01 = a hundred times faster); 1 restores them. */
+/**
+ * How long a request may take: never scaled. A timeout scaled down to a fraction of a second
+ * would let a busy or briefly stalled process expire an answer that had already arrived; a test
+ * of a server that never answers sets the timeout it needs on `timing` itself.
+ */
+const TIMEOUTS: ReadonlySet<keyof Timing> = new Set(['requestTimeoutMs', 'longPollTimeoutMs', 'downloadTimeoutMs']);
+
+/**
+ * Runs every delay (pauses, retry delays, poll intervals, the units of Max Wait and of rates)
+ * `factor` times as fast: 0.01 = a hundred times faster, 1 restores them. Every timeout goes back
+ * to its real value, whatever the factor.
+ */
 export function scaleTiming(factor: number): void {
 	for (const key of Object.keys(BASE_TIMING) as Array<keyof Timing>) {
-		timing[key] = BASE_TIMING[key] * factor;
+		timing[key] = TIMEOUTS.has(key) ? BASE_TIMING[key] : BASE_TIMING[key] * factor;
 	}
 }
 

@@ -16,6 +16,16 @@ async function webPageServer(): Promise<{ url: string; close: () => Promise<void
 	return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+/** A careless gateway: answers every request with `status` and a JSON body quoting its Authorization header. */
+async function echoingServer(status: number, body: (authorization: string) => unknown): Promise<{ url: string; close: () => Promise<void> }> {
+	const server = http.createServer((req, res) => {
+		res.writeHead(status, { 'Content-Type': 'application/json' });
+		res.end(JSON.stringify(body(req.headers.authorization ?? '')));
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 describe('the Apilaplas API credential test', () => {
 	test('a good key on a gateway with both APIs: OK, names both, spends nothing', async () => {
 		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
@@ -101,6 +111,33 @@ describe('the Apilaplas API credential test', () => {
 		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: 'api.apilaplas.com' });
 		expect(result.status).toBe('Error');
 		expect(result.message).toMatch(/https:\/\/api\.apilaplas\.com/);
+	});
+
+	test.each([
+		[
+			'a gateway in trouble (HTTP 503)',
+			503,
+			(authorization: string) => ({ message: `Upstream refused the header ${authorization}` }),
+			(url: string) =>
+				`The server at ${url} answered HTTP 503 (Upstream refused the header Bearer [redacted]), so the key could not be checked. The gateway or the model is in trouble: test again later.`,
+		],
+		[
+			'a 200 that is not a generation',
+			200,
+			(authorization: string) => ({ debug: { authorization } }),
+			(url: string) => `${url} is not the Apilaplas API: it answered with JSON that is not a generation ({"debug":{"authorization":"Bearer [redacted]"}})`,
+		],
+	])('a server that echoes the key in %s: the verdict quotes it with the key redacted', async (_label, status, body, expected) => {
+		const server = await echoingServer(status, body);
+		try {
+			const result = await testCredential({ apiKey: TEST_KEY, baseUrl: server.url });
+			expect(result.status).toBe('Error');
+			const says = expected(server.url);
+			expect(result.message.slice(0, says.length)).toBe(says);
+			expect(JSON.stringify(result)).not.toContain(TEST_KEY);
+		} finally {
+			await server.close();
+		}
 	});
 
 	test('a server that echoes the key never puts it in the verdict', async () => {

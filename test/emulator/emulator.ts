@@ -70,6 +70,8 @@ export interface FaultRates {
 	hang?: number;
 	malformed?: number;
 	on?: Endpoint[];
+	/** The endpoints where `hang` applies (default: all of `on`). */
+	hangOn?: Endpoint[];
 	/** Retry-After sent with injected and rate-limit 429s. */
 	retryAfterMs?: number;
 	retryAfterForm?: 'seconds' | 'date';
@@ -83,6 +85,10 @@ export type FaultKind =
 	| 'reset' | 'hang' | 'malformed' | 'html' | 'empty' | 'no-id' | 'unknown-state'
 	/** A 400 whose message quotes the request's Authorization header (a careless gateway). */
 	| 'echo-auth'
+	/** The same, as a 502 (a careless gateway in trouble). */
+	| 'echo-auth-502'
+	/** A 200 whose body is not JSON and quotes the request's Authorization header. */
+	| 'echo-auth-text'
 	/** A success that carries the request's Authorization header (use with afterAccept on creates). */
 	| 'echo-auth-ok';
 export interface ScriptedFault {
@@ -601,7 +607,8 @@ export class LumaEmulator {
 			return true;
 		}
 		if (roll < (edge += faults.hang ?? 0)) {
-			return true; // never answered: the client's timeout or a restart ends it
+			// Never answered: the client's timeout or a restart ends it. Elsewhere than `hangOn`, answered as usual.
+			return !faults.hangOn || faults.hangOn.includes(endpoint);
 		}
 		if (roll < (edge += faults.malformed ?? 0)) {
 			res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -648,6 +655,13 @@ export class LumaEmulator {
 			}
 			case 'echo-auth':
 				this.sendError(req, res, 400, `Bad request with header ${req.headers.authorization ?? ''}`);
+				return;
+			case 'echo-auth-502':
+				this.sendError(req, res, 502, `Upstream refused the header ${req.headers.authorization ?? ''}`);
+				return;
+			case 'echo-auth-text':
+				res.writeHead(200, { 'Content-Type': 'text/plain' });
+				res.end(`debug: authorization=${req.headers.authorization ?? ''}`);
 				return;
 			case 'echo-auth-ok': {
 				const body = generation

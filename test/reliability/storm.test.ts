@@ -5,16 +5,36 @@
  */
 import type { INodeExecutionData } from 'n8n-workflow';
 
+import { timing } from '../../nodes/shared/timing';
 import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
 import { TEST_KEY, useEmulator } from '../helpers/emulator';
 import { until } from '../helpers/events';
 
 const STORM = {
-	faults: { error5xx: 0.1, tooMany429: 0.1, reset: 0.02, hang: 0.01, retryAfterMs: 20, on: ['create', 'fetchOne', 'fetchMany'] as const },
+	faults: {
+		error5xx: 0.1,
+		tooMany429: 0.1,
+		reset: 0.02,
+		hang: 0.01,
+		retryAfterMs: 20,
+		on: ['create', 'fetchOne', 'fetchMany'] as const,
+		// A hung create waits out the create's full timeout (a create is never sent again): that
+		// case is the transport's own test; here the fetches hang.
+		hangOn: ['fetchOne', 'fetchMany'] as const,
+	},
 	failureRate: 0.05,
 };
 
 const env = useEmulator({ holdMs: 300, queuedMs: 150, dreamingMs: 300, failureRate: STORM.failureRate, seed: 42 });
+
+/**
+ * Only a request's own timeout ends a hung fetch, and timeouts are not scaled with the delays:
+ * the storm sets the long poll's. A long poll that times out is simply asked again, so a
+ * timeout that cuts an answer short loses nothing; the server holds one 300 ms.
+ */
+beforeEach(() => {
+	timing.longPollTimeoutMs = 1_000;
+});
 
 /** Jest's timeout is the only bound on how long a storm takes: a hang detector, far above a busy machine's run. */
 const HANG_MS = 600_000;
@@ -51,7 +71,7 @@ function collect(outputs: INodeExecutionData[][]) {
 
 describe('fault storm', () => {
 	test('1,000 prompts: every item out exactly once, accepted creates = generations out, every failure explained', async () => {
-		env.emulator.configure({ faults: { ...STORM.faults, on: [...STORM.faults.on] } });
+		env.emulator.configure({ faults: { ...STORM.faults, on: [...STORM.faults.on], hangOn: [...STORM.faults.hangOn] } });
 		const result = await runWorkflow(stormWorkflow(1000));
 		expect(result.error).toBeUndefined();
 

@@ -39,6 +39,15 @@ const STATUS_HINTS: Record<number, string> = {
 	504: 'The generation timed out upstream.',
 };
 
+/**
+ * A server's words for a route it does not have (NestJS's "Cannot GET /path"), as opposed to a
+ * generation it does not know: the gateway does not serve that API (docs/API.md).
+ */
+export const NO_SUCH_ROUTE = /^cannot (get|post|put|patch|delete|head) /i;
+
+const NO_ROUTE_HINT =
+	'The gateway has no such route: it does not serve this API at this Base URL. In the Apilaplas API credential, set API to Automatic (or to the API the gateway serves), or check the Base URL.';
+
 /** Replaces the key wherever a server echoed it back. */
 export function redact(text: string, apiKey: string): string {
 	return apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
@@ -78,9 +87,14 @@ function apiError(
 	return error;
 }
 
+/**
+ * The error for an HTTP error answer: `call.what` failed with the status and the server's own
+ * words, with `apiKey` taken out wherever the server echoed it; the description says what to do.
+ */
 export function httpError(ctx: IExecuteFunctions, apiKey: string, answer: HttpAnswer, call: CallContext): NodeApiError {
 	const { message, requestId } = serverMessage(answer.body);
-	const hint = STATUS_HINTS[answer.status] ?? (answer.status >= 500 ? STATUS_HINTS[500] : '');
+	const noRoute = [404, 405, 410].includes(answer.status) && NO_SUCH_ROUTE.test(message);
+	const hint = noRoute ? NO_ROUTE_HINT : (STATUS_HINTS[answer.status] ?? (answer.status >= 500 ? STATUS_HINTS[500] : ''));
 	const safeMessage = redact(message, apiKey);
 	return apiError(
 		ctx,

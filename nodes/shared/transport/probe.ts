@@ -1,9 +1,14 @@
 /**
  * Telling which of the gateway's APIs answers at a Base URL, and whether it took the key, from
  * one free read of a generation that does not exist. Shared by the credential test and the
- * nodes' automatic choice of API, so both read the same answer the same way.
+ * nodes' automatic choice of API, so both read the same answer the same way. The credential
+ * test's read is sent here too (`credentialTestProbe`); the nodes' goes through `request.ts`.
  */
+import type { ICredentialTestFunctions } from 'n8n-workflow';
+
 import { excerpt } from '../generation';
+import { NO_SUCH_ROUTE, redact } from './errors';
+import type { VideoApi } from './videoApi';
 
 /** A generation id no server has: a read of it creates nothing and costs nothing. */
 export const PROBE_GENERATION_ID = '00000000-0000-4000-8000-000000000000';
@@ -58,7 +63,7 @@ export function classifyProbe(status: number, body: unknown): ProbeVerdict {
 	if (status === 403) return json === undefined ? { kind: 'notApi', what: `HTTP 403 with ${describeNonJson(body)}` } : { kind: 'noCredits' };
 	if (status === 404 || status === 405 || status === 410) {
 		// A route that exists says the generation is unknown; a missing one says "Cannot GET /path".
-		const aboutTheGeneration = /generation/i.test(message) && !/^cannot (get|post|put|patch|delete|head) /i.test(message);
+		const aboutTheGeneration = /generation/i.test(message) && !NO_SUCH_ROUTE.test(message);
 		return json !== undefined && (aboutTheGeneration || message.includes(PROBE_GENERATION_ID)) ? { kind: 'served' } : { kind: 'noRoute', status };
 	}
 	if (status === 400 || status === 422) {
@@ -136,4 +141,60 @@ export function diagnose(verdicts: Partial<Record<'luma' | 'unified', ProbeVerdi
 			fix: `Check the Base URL.${pathHint || ' It should be the address of an Apilaplas-compatible gateway, e.g. https://api.apilaplas.com.'}`,
 		},
 	};
+}
+
+/** How long the credential test waits for each read: the dialog should not hang for a minute. */
+const CREDENTIAL_TEST_TIMEOUT_MS = 20_000;
+
+/** What the credential test's read of one API gave: a verdict on its answer, or the network failure's code. */
+export type CredentialTestProbe = { verdict: ProbeVerdict } | { networkCode: string };
+
+/** The parts of n8n's legacy request answer (and thrown error) the probe reads. */
+interface LegacyAnswer {
+	statusCode?: number;
+	status?: number;
+	body?: unknown;
+	data?: unknown;
+	error?: unknown;
+	response?: LegacyAnswer;
+	code?: string;
+	cause?: { code?: string };
+}
+
+/**
+ * The credential test's free read of PROBE_GENERATION_ID on `api` at `baseUrl` (no trailing
+ * slash), with `apiKey` (trimmed) as the Bearer token. n8n hands a node-defined credential test
+ * only its legacy `request` helper (n8n 1.x and 2.x alike), not `httpRequestWithAuthentication`,
+ * so the key is set here. The key goes to `baseUrl` only: redirects are not followed (they could
+ * lead elsewhere). Times out after 20 s. Never throws: a failure without an HTTP status comes
+ * back as its network code (e.g. ECONNREFUSED, or 'no answer'); a body the server echoed the
+ * key in is read with the key redacted.
+ */
+export async function credentialTestProbe(ctx: ICredentialTestFunctions, baseUrl: string, apiKey: string, api: VideoApi): Promise<CredentialTestProbe> {
+	let answer: LegacyAnswer;
+	try {
+		answer = (await ctx.helpers.request({
+			method: 'GET',
+			uri: `${baseUrl}${api.fetchPath}`,
+			qs: api.fetchQuery(PROBE_GENERATION_ID),
+			headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' },
+			json: false,
+			simple: false,
+			resolveWithFullResponse: true,
+			followRedirect: false,
+			followAllRedirects: false,
+			timeout: CREDENTIAL_TEST_TIMEOUT_MS,
+		})) as LegacyAnswer;
+	} catch (error) {
+		// Some n8n versions throw on an HTTP error status even with `simple: false`: read it all the same.
+		const thrown = error as LegacyAnswer;
+		const status = thrown.statusCode ?? thrown.response?.statusCode ?? thrown.response?.status;
+		if (typeof status !== 'number') return { networkCode: thrown.code ?? thrown.cause?.code ?? 'no answer' };
+		answer = { statusCode: status, body: thrown.response?.body ?? thrown.response?.data ?? thrown.error };
+	}
+	const status = answer.statusCode ?? answer.status ?? 0;
+	const body = answer.body ?? answer.data;
+	// The verdict may quote the body: read it as text, with any echo of the key taken out.
+	const text = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
+	return { verdict: classifyProbe(status, text === undefined ? undefined : redact(text, apiKey)) };
 }
