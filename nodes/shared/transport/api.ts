@@ -9,7 +9,7 @@ import { MODELS } from '../models';
 import { timing } from '../timing';
 import { parseJson } from './answer';
 import { httpError, markNotCreated } from './errors';
-import { apiForCreate, relearn, rememberHome } from './gateway';
+import { apiForCreate, relearn } from './gateway';
 import { lumaApi } from './luma';
 import { classifyProbe } from './probe';
 import type { QueueSettings } from './request';
@@ -30,7 +30,8 @@ function longPollTimeout(deadline?: number): number {
 	return Math.max(1, Math.min(timing.longPollTimeoutMs, deadline - Date.now()));
 }
 
-export interface Created {
+/** A create the server accepted: the generation as it answered, and where it lives. */
+export interface CreatedGeneration {
 	generation: Generation;
 	/** The API that created it. */
 	api: ApiName;
@@ -45,7 +46,7 @@ const NO_ROUTE = Symbol('no route');
  * exist. With `queue`, it waits its turn in the account's create queue (a 429 never fails it).
  * A failure that certainly created nothing carries `certainlyNotCreated(error)`.
  */
-export async function createGeneration(ctx: IExecuteFunctions, request: VideoRequest, itemIndex: number, queue?: QueueSettings): Promise<Created> {
+export async function createGeneration(ctx: IExecuteFunctions, request: VideoRequest, itemIndex: number, queue?: QueueSettings): Promise<CreatedGeneration> {
 	const what = `Creating the generation for item ${itemIndex}`;
 	for (let attempt = 1; ; attempt++) {
 		let api: VideoApi;
@@ -74,7 +75,6 @@ export async function createGeneration(ctx: IExecuteFunctions, request: VideoReq
 			throw withReplacement(error, request);
 		}
 		if (created !== NO_ROUTE) {
-			await rememberHome(ctx, created.id, api.name, itemIndex);
 			return { generation: created, api: api.name };
 		}
 		const conn = await connection(ctx, itemIndex);

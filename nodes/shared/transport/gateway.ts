@@ -10,7 +10,6 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { generationUuid } from '../generation';
 import type { ApiName, VideoRequest } from '../models';
 import { timing } from '../timing';
 import { lumaApi } from './luma';
@@ -30,12 +29,8 @@ type Served = Record<ApiName, boolean>;
 /** What each Base URL serves, learnt in this process. */
 const learnt = new Map<string, Promise<Served>>();
 
-/** The API each generation was created on or found on, by Base URL and id (bounded). */
-const homes = new Map<string, ApiName>();
-const HOMES_KEPT = 20_000;
-
 /** One free read of a generation that does not exist, on one API, with the item's credential. */
-async function probe(ctx: IExecuteFunctions, api: VideoApi, credentialItem: number): Promise<ProbeVerdict> {
+async function probeApi(ctx: IExecuteFunctions, api: VideoApi, credentialItem: number): Promise<ProbeVerdict> {
 	const classify = (answer: { status: number; body: unknown }) => classifyProbe(answer.status, answer.body);
 	return await call(ctx, {
 		kind: 'read',
@@ -49,7 +44,7 @@ async function probe(ctx: IExecuteFunctions, api: VideoApi, credentialItem: numb
 }
 
 async function detect(ctx: IExecuteFunctions, baseUrl: string, credentialItem: number): Promise<Served> {
-	const [luma, unified] = await Promise.all([probe(ctx, lumaApi, credentialItem), probe(ctx, unifiedApi, credentialItem)]);
+	const [luma, unified] = await Promise.all([probeApi(ctx, lumaApi, credentialItem), probeApi(ctx, unifiedApi, credentialItem)]);
 	const { served, problem } = diagnose({ luma, unified }, baseUrl);
 	if (served.length === 0 && problem) {
 		throw new NodeOperationError(ctx.getNode(), problem.message, { description: problem.fix });
@@ -102,19 +97,6 @@ export async function apiForCreate(ctx: IExecuteFunctions, request: VideoRequest
 	});
 }
 
-function homeKey(baseUrl: string, id: string): string {
-	return `${baseUrl} ${generationUuid(id) ?? id}`;
-}
-
-/** Notes the API a generation lives on, so a wait for it asks there without guessing. */
-export async function rememberHome(ctx: IExecuteFunctions, id: string, api: ApiName, credentialItem = 0): Promise<void> {
-	const conn = await connection(ctx, credentialItem);
-	const key = homeKey(conn.baseUrl, id);
-	homes.delete(key);
-	homes.set(key, api);
-	if (homes.size > HOMES_KEPT) homes.delete(homes.keys().next().value!);
-}
-
 /** Where to ask about a generation, and where else it may be when that is a guess. */
 export interface GenerationHome {
 	api: VideoApi;
@@ -123,16 +105,15 @@ export interface GenerationHome {
 }
 
 /**
- * The API to ask about a generation: where it was created (learnt in this process, or `hint`,
- * e.g. the `api` field Luma Generate wrote next to the id), else the one API the gateway serves.
- * When it serves both and nothing is known, the Luma endpoint first (its long poll waits for many
- * ids in one request), then the unified API if the id is unknown there. Sends no request of its
- * own beyond the once-per-gateway check.
+ * The API to ask about a generation: the one `hint` names (the `api` field Luma Generate writes
+ * next to the id) when the gateway serves it, else the one API the gateway serves. When it serves
+ * both and nothing says which made the id, the Luma endpoint first (its long poll waits for many
+ * ids in one request), with the unified API in `orElse` for when the id is unknown there. Sends
+ * no request of its own beyond the once-per-gateway check (`servedApis`); throws as that does.
  */
-export async function apiForGeneration(ctx: IExecuteFunctions, id: string, hint?: unknown, credentialItem = 0): Promise<GenerationHome> {
+export async function apiForGeneration(ctx: IExecuteFunctions, _id: string, hint?: unknown, credentialItem = 0): Promise<GenerationHome> {
 	const served = await servedApis(ctx, credentialItem);
-	const conn = await connection(ctx, credentialItem);
-	const known = homes.get(homeKey(conn.baseUrl, id)) ?? (hint === 'luma' || hint === 'unified' ? hint : undefined);
+	const known = hint === 'luma' || hint === 'unified' ? hint : undefined;
 	if (known && served[known]) return { api: APIS[known] };
 	if (!served.luma || !served.unified) return { api: served.luma ? lumaApi : unifiedApi };
 	return { api: lumaApi, orElse: unifiedApi };

@@ -10,10 +10,10 @@
  * - `answer.ts`: reading a body as JSON and the Retry-After header.
  */
 export { BATCH_REFUSED, createGeneration, downloadVideo, fetchGeneration, fetchGenerations, isApiHost } from './api';
-export type { Created, FetchOptions } from './api';
+export type { CreatedGeneration, FetchOptions } from './api';
 export { retryAfterMs } from './answer';
 export { cancelledError, certainlyNotCreated, isTransient } from './errors';
-export { APIS, apiForGeneration, rememberHome, servedApis } from './gateway';
+export { APIS, apiForGeneration, servedApis } from './gateway';
 export { GENERATION_PATH, GENERATIONS_PATH } from './luma';
 export { UNIFIED_PATH } from './unified';
 export { accountKey, connection, CREDENTIAL_TYPE, DEFAULT_BASE_URL, normalizeBaseUrl, readApiSetting } from './request';
