@@ -1,16 +1,37 @@
 /**
  * The account's create queue: every create of one account (API key + base URL) in this n8n
  * process waits for its turn here, whichever execution, node run or AI Agent tool call sends it.
- * Creates leave in arrival order, at the account's rate; a 429 pauses the whole queue and puts
- * the refused create back at the head of the line, so a 429 never fails a create.
+ *
+ * Creates leave in arrival order, as fast as the account allows (docs/API.md §7):
+ * - **Creates per Minute** is a sliding window: while fewer creates than that left in the last
+ *   minute, waiting creates leave at once, together; then each leaves as the oldest one in the
+ *   window turns a minute old. A create counts from the moment its answer came back (the server
+ *   counted it no later), or from when it left while its answer is still on its way.
+ * - **Generations running at once** is learned, not configured: a 429 for running generations
+ *   tells the queue how many of its own generations the account holds (`runningLimit`). From then
+ *   on it sends no more than that many at once; at the limit it sends one create at a time (a
+ *   probe: accepted, one generation must have ended; refused, the queue pauses). Luma Wait tells
+ *   the queue when a generation ended (`generationEnded`), which frees a place at once; without
+ *   it the probes and the server's Retry-After find the freed places.
+ * - A 429 pauses the whole queue (Retry-After when given, else a doubling backoff) and puts the
+ *   refused create back in its place at the head of the line: a 429 never fails a create.
  *
  * One loop (`pump`) decides when the next create leaves; it runs only while creates wait and
- * sleeps with `pause` until the next departure or the earliest deadline, whichever comes first.
+ * sleeps with `pause` until the next departure, an answer, or the earliest deadline.
  */
 import { pause, timing } from '../timing';
 
-/** What one send of a create came to: refused with 429 (certainly not created), or an answer. */
-export type Attempt<T> = { tooMany: true; retryAfterMs?: number } | { tooMany: false; result: T };
+/** Which limit a 429 named: the create window, the generations running at once, or it did not say. */
+export type TooManyCause = 'window' | 'running' | 'unknown';
+
+/**
+ * What one send of a create came to: refused with 429 (certainly not created), or an answer.
+ * `generationId`: the id of the generation the answer created, when it has one (the queue counts
+ * it as running until `generationEnded` names it).
+ */
+export type CreateAttempt<T> =
+	| { tooMany: true; retryAfterMs?: number; cause?: TooManyCause }
+	| { tooMany: false; result: T; generationId?: string };
 
 export interface TurnOptions {
 	/** Creates per minute for this account (the node's Creates per Minute); while creates with different values wait, the lowest wins. */
@@ -55,23 +76,56 @@ interface Entry {
 	/** Arrival number: the line stays sorted by it, also when a refused create comes back. */
 	seq: number;
 	options: TurnOptions;
-	send: () => Promise<Attempt<unknown>>;
+	send: () => Promise<CreateAttempt<unknown>>;
 	resolve: (result: unknown) => void;
 	reject: (reason: unknown) => void;
 	arrivedAt: number;
 	/** How many 429 pauses the queue had decided when this create was last sent. */
 	pausesBefore: number;
+	/** How many times the running limit had been learned when this create was last sent. */
+	lessonsBefore: number;
 	tooManyCount: number;
 	onAbort: () => void;
+}
+
+/** What the queue knows of the account, for tests and logs. */
+export interface QueueState {
+	/** Creates waiting for their turn. */
+	waiting: number;
+	/** Creates sent whose answer has not come back. */
+	inFlight: number;
+	/** Generations this queue made that it does not know to have ended. */
+	running: number;
+	/** The running limit learned from 429s (Infinity until one said so). */
+	runningLimit: number;
+}
+
+/** The bare id: a gateway may suffix it (`…:luma/ray-2`, docs/API.md §5.2). */
+function bareId(id: string): string {
+	return id.split(':')[0].toLowerCase();
 }
 
 export class CreateQueue {
 	/** Creates waiting for their turn, in arrival order (head first). */
 	private readonly line: Entry[] = [];
 	private arrivals = 0;
-	private lastSentAt = -Infinity;
+	/** When each create of the recent window was answered (accepted, or it may have been). */
+	private answeredAt: number[] = [];
+	private inFlight = 0;
+	/** Generations this queue made, not known to have ended: bare id → accepted at. */
+	private readonly running = new Map<string, number>();
+	private anonymous = 0;
+	private runningLimit = Infinity;
+	/** Whether anyone ever reported a generation of this queue ended (Luma Wait does as it sees them). */
+	private reported = false;
+	/** When the latest create was accepted. */
+	private lastAcceptedAt = -Infinity;
+	/** How many times a 429 taught the running limit (a create sent before the lesson brings no news). */
+	private lessons = 0;
 	/** When the latest 429 pause ends; how many pauses there were (a refused create's news is older when it was sent before the latest). */
 	private pausedUntil = -Infinity;
+	/** Whether the latest pause was for running generations: a report of one ending then ends it. */
+	private pausedForRunning = false;
 	private pauses = 0;
 	/** 429s without Retry-After since the last accepted create: the backoff grows with them. */
 	private backoffs = 0;
@@ -83,9 +137,15 @@ export class CreateQueue {
 		return this.line.length;
 	}
 
+	/** What the queue knows right now (a copy). */
+	get state(): QueueState {
+		return { waiting: this.line.length, inFlight: this.inFlight, running: this.running.size, runningLimit: this.runningLimit };
+	}
+
 	/**
 	 * Sends one create when its turn comes: creates leave in arrival order, at most `perMinute`
-	 * a minute for the whole account, and a create being sent does not hold up the next one.
+	 * in any minute for the whole account (at once while the window has room), and no more at
+	 * once than the running limit learned from 429s. A create being sent does not hold up the next.
 	 * `send` is called once per turn. When it reports a 429 (`tooMany`), the whole queue pauses
 	 * (Retry-After when given, capped at timing.retryMaxMs; else a backoff doubling from
 	 * timing.retryBaseMs to timing.retryMaxMs, reset by the next accepted create) and this create
@@ -96,7 +156,7 @@ export class CreateQueue {
 	 * through untouched and the create is never sent again (it may have reached the server).
 	 * A `perMinute` not above 0 is a RangeError (nothing sent).
 	 */
-	run<T>(options: TurnOptions, send: () => Promise<Attempt<T>>): Promise<T> {
+	run<T>(options: TurnOptions, send: () => Promise<CreateAttempt<T>>): Promise<T> {
 		return new Promise<T>((resolve, reject) => {
 			if (!(options.perMinute > 0)) {
 				reject(new RangeError(`Creates per minute must be above 0, got ${options.perMinute}`));
@@ -113,6 +173,7 @@ export class CreateQueue {
 				reject,
 				arrivedAt: now,
 				pausesBefore: 0,
+				lessonsBefore: 0,
 				tooManyCount: 0,
 				onAbort: () => {
 					if (this.remove(entry)) entry.reject(new QueueCancelled());
@@ -125,29 +186,68 @@ export class CreateQueue {
 		});
 	}
 
-	/** The one place that decides when the next create may leave. */
-	private nextSendAt(): number {
-		return Math.max(this.lastSentAt + this.spacingMs(), this.pausedUntil);
+	/**
+	 * A generation this queue made has ended (completed or failed): its place among the account's
+	 * running generations is free. Ids this queue did not make, or already heard of, change nothing.
+	 */
+	ended(generationId: string): void {
+		if (!this.running.delete(bareId(generationId))) return;
+		this.reported = true;
+		// The server refused for lack of a running place; one just freed.
+		if (this.pausedForRunning) this.pausedUntil = Math.min(this.pausedUntil, Date.now());
+		this.schedule();
 	}
 
-	/** The time between two creates: the lowest rate among the waiting ones wins. */
-	private spacingMs(): number {
+	/**
+	 * The window the lowest waiting rate allows: `count` creates per `ms`. A rate under one a
+	 * minute is one create per 1/perMinute minutes.
+	 */
+	private window(): { count: number; ms: number } {
 		let perMinute = Infinity;
 		for (const entry of this.line) perMinute = Math.min(perMinute, entry.options.perMinute);
-		return timing.minuteMs / perMinute;
+		if (perMinute === Infinity) return { count: Infinity, ms: timing.minuteMs };
+		const count = Math.max(1, Math.floor(perMinute));
+		return { count, ms: (timing.minuteMs * count) / perMinute };
+	}
+
+	/**
+	 * The one place that decides when the head of the line may leave: ≤ now means now (or the
+	 * moment its turn came), Infinity means when an answer or a report comes.
+	 */
+	private departureAt(now: number): number {
+		const { count, ms } = this.window();
+		this.answeredAt = this.answeredAt.filter((at) => at > now - ms);
+		let at = this.pausedUntil;
+		// The window: the create leaves once fewer than `count` are in it (sent or answered within `ms`).
+		const over = this.inFlight + this.answeredAt.length - count;
+		if (over >= 0) {
+			if (over >= this.answeredAt.length) return Infinity; // full of creates still on their way
+			at = Math.max(at, this.answeredAt[over] + ms);
+		}
+		// At the running limit one create goes at a time (a probe): its answer says whether a place
+		// freed. While reports come, a freed place is reported within one of Luma Wait's ask
+		// intervals: the probe waits that long for a report first.
+		if (this.running.size + this.inFlight >= this.runningLimit) {
+			if (this.inFlight > 0) return Infinity;
+			if (this.reported) at = Math.max(at, this.lastAcceptedAt + timing.unifiedPollMs);
+		}
+		return at;
 	}
 
 	/** When the pump must look again: the next departure or the earliest deadline. */
-	private wakeAt(): number {
-		let at = this.nextSendAt();
+	private wakeAt(now: number): number {
+		let at = this.departureAt(now);
 		for (const entry of this.line) at = Math.min(at, entry.options.deadline);
 		return at;
 	}
 
-	/** After any change to the line: start the pump, or wake it when it sleeps too long or for nothing. */
+	/** After any change: start the pump, or wake it when it sleeps too long or for nothing. */
 	private schedule(): void {
-		if (!this.pumping) void this.pump();
-		else if (this.sleeping && (this.line.length === 0 || this.wakeAt() < this.sleeping.until)) this.sleeping.wake.abort();
+		if (!this.pumping) {
+			if (this.line.length > 0) void this.pump();
+		} else if (this.sleeping && (this.line.length === 0 || this.wakeAt(Date.now()) < this.sleeping.until)) {
+			this.sleeping.wake.abort();
+		}
 	}
 
 	private async pump(): Promise<void> {
@@ -157,17 +257,20 @@ export class CreateQueue {
 				const now = Date.now();
 				// A create whose turn came before its deadline leaves, even if this loop woke late.
 				const head = this.line[0];
-				if (head && this.nextSendAt() <= now && this.nextSendAt() < head.options.deadline) {
-					this.dispatch(this.line.shift()!);
-					continue;
+				if (head) {
+					const at = this.departureAt(now);
+					if (at <= now && at < head.options.deadline) {
+						this.dispatch(this.line.shift()!, now);
+						continue;
+					}
 				}
 				this.expire(now);
 				if (this.line.length === 0) return;
-				if (this.nextSendAt() <= now) {
-					this.dispatch(this.line.shift()!);
+				if (this.departureAt(now) <= now) {
+					this.dispatch(this.line.shift()!, now);
 					continue;
 				}
-				const until = this.wakeAt();
+				const until = this.wakeAt(now);
 				const wake = new AbortController();
 				this.sleeping = { until, wake };
 				// At most a minute at a time: a sleep cut short by `wake` may keep its timer until then.
@@ -188,32 +291,51 @@ export class CreateQueue {
 		}
 	}
 
-	private dispatch(entry: Entry): void {
+	private dispatch(entry: Entry, now: number): void {
 		entry.pausesBefore = this.pauses;
+		entry.lessonsBefore = this.lessons;
+		this.inFlight++;
+		this.forgetOld(now);
 		void this.attempt(entry); // calls `send` before it returns
-		// Read after `send` started, so the next create leaves at least a full spacing after it.
-		this.lastSentAt = Date.now();
+	}
+
+	/** Generations older than the longest a video takes are not running any more, reported or not. */
+	private forgetOld(now: number): void {
+		for (const [id, at] of this.running) {
+			if (at > now - 30 * timing.minuteMs) break; // oldest first (insertion order)
+			this.running.delete(id);
+		}
 	}
 
 	private async attempt(entry: Entry): Promise<void> {
-		let outcome: Attempt<unknown>;
+		let outcome: CreateAttempt<unknown>;
 		try {
 			outcome = await entry.send();
 		} catch (error) {
+			this.inFlight--;
+			this.answeredAt.push(Date.now()); // it may have been accepted: it counts in the window
 			this.finish(entry);
 			entry.reject(error);
+			this.schedule();
 			return;
 		}
+		this.inFlight--;
+		const now = Date.now();
 		if (!outcome.tooMany) {
 			if (entry.pausesBefore === this.pauses) this.backoffs = 0;
+			this.answeredAt.push(now);
+			this.lastAcceptedAt = now;
+			this.countRunning(entry, outcome.generationId, now);
 			this.finish(entry);
 			entry.resolve(outcome.result);
+			this.schedule();
 			return;
 		}
 
 		entry.tooManyCount++;
-		const now = Date.now();
+		const forRunning = this.learn(entry, outcome.cause ?? 'unknown', now);
 		this.pauseFor(entry, outcome.retryAfterMs, now);
+		if (entry.pausesBefore + 1 === this.pauses) this.pausedForRunning = forRunning;
 		if (entry.options.signal?.aborted) {
 			this.finish(entry);
 			entry.reject(new QueueCancelled());
@@ -228,6 +350,37 @@ export class CreateQueue {
 		// A listener may cancel a create or add one: the line is read from a copy.
 		for (const waiting of [...this.line]) this.tell(waiting, now);
 		this.schedule();
+	}
+
+	/** An accepted create: one more generation running on the account. */
+	private countRunning(entry: Entry, generationId: string | undefined, now: number): void {
+		if (this.running.size >= this.runningLimit) {
+			if (entry.lessonsBefore === this.lessons) {
+				// Accepted at the limit: one of ours must have ended meanwhile, unreported.
+				const oldest = this.running.keys().next().value;
+				if (oldest !== undefined) this.running.delete(oldest);
+			} else {
+				// Sent before the lesson and accepted after it: the limit is higher than learned.
+				this.runningLimit = this.running.size + 1;
+			}
+		}
+		this.running.set(generationId ? bareId(generationId) : `#${++this.anonymous}`, now);
+	}
+
+	/**
+	 * A 429 for running generations (or one that did not say, while the window had room by the
+	 * queue's count): the account holds as many as this queue has running. True when the 429 was
+	 * taken for the running limit. In queue mode another
+	 * process's generations count too, so this is this queue's share; it is relearned each time.
+	 */
+	private learn(entry: Entry, cause: TooManyCause, now: number): boolean {
+		const { count, ms } = this.window();
+		const windowHadRoom = this.answeredAt.filter((at) => at > now - ms).length < count;
+		if (cause === 'window' || (cause === 'unknown' && !windowHadRoom)) return false;
+		if (entry.lessonsBefore !== this.lessons) return true; // sent before the latest lesson: the same news
+		this.runningLimit = Math.max(1, this.running.size);
+		this.lessons++;
+		return true;
 	}
 
 	/** A 429: nobody leaves before the pause ends. */
@@ -262,7 +415,10 @@ export class CreateQueue {
 	private tell(entry: Entry, now: number): void {
 		const index = this.line.indexOf(entry);
 		if (!entry.options.onWait || index === -1) return;
-		const expected = Math.max(0, this.nextSendAt() - now) + index * this.spacingMs();
+		const departure = this.departureAt(now);
+		const { count, ms } = this.window();
+		// Creates ahead of it leave `count` a window; a wait on answers is not known ahead: counted as none.
+		const expected = (Number.isFinite(departure) ? Math.max(0, departure - now) : 0) + Math.floor(index / count) * ms;
 		try {
 			entry.options.onWait(index + 1, expected);
 		} catch {
@@ -276,7 +432,7 @@ const queues = new Map<string, CreateQueue>();
 
 /**
  * The one queue of an account in this process. `account` is an opaque key the caller builds from
- * the API key and base URL (a hash: it is kept in memory for the life of the process).
+ * the API key and base URL (`accountKey`: a hash, kept in memory for the life of the process).
  */
 export function createQueueFor(account: string): CreateQueue {
 	let queue = queues.get(account);
@@ -285,4 +441,15 @@ export function createQueueFor(account: string): CreateQueue {
 		queues.set(account, queue);
 	}
 	return queue;
+}
+
+/**
+ * Tells the account's create queue that a generation ended (completed or failed), so a create
+ * waiting for a running place leaves at once. `account`: `accountKey(connection)` of the item
+ * that waits for it; `generationId`: its id as Luma Generate output it (a suffix is ignored).
+ * Safe to call for any id, any number of times: only a generation this process's queue created,
+ * not yet reported, frees a place. Never throws; sends nothing.
+ */
+export function generationEnded(account: string, generationId: string): void {
+	queues.get(account)?.ended(generationId);
 }

@@ -12,10 +12,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 import type { INode, INodeParameters } from 'n8n-workflow';
 
-import { CreateQueue } from '../../nodes/shared/transport/createQueue';
-import type { RunOptions, RunResult } from '../helpers/engine';
-import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
-import { useEmulator } from '../helpers/emulator';
+import { CreateQueue } from '../../../../nodes/shared/transport/createQueue';
+import type { RunOptions, RunResult } from '../../../helpers/engine';
+import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../../helpers/engine';
+import { useEmulator } from '../../../helpers/emulator';
 
 /** A generation takes 1.2 s here (two minutes at real scale): the running limit is what binds. */
 const env = useEmulator({ queuedMs: 200, dreamingMs: 1_000, createLimit: { count: 20, windowMs: 600 }, runningLimit: 10 });

@@ -1,15 +1,16 @@
 /**
- * The account's create queue on its own: order, rate, 429 pauses, cancel and deadline.
+ * The account's create queue on its own: order, the creates-per-minute window, the running limit
+ * it learns from 429s and reports, 429 pauses, cancel and deadline.
  * Timing is scaled a hundred times faster (a minute is 600 ms, retryBaseMs 10 ms, retryMaxMs 600 ms).
  * Every time check is a lower bound on recorded send times, a value the queue computed, or the
  * order of events: none assumes a timer fires on time or that code runs without being delayed.
  * Where a test needs creates to still be waiting when something happens, a "hold" keeps them
  * there (see `holdLine`) instead of hoping the clock has not moved.
  */
-import type { Attempt, CreateQueue, TurnOptions } from '../../nodes/shared/transport/createQueue';
-import { createQueueFor, QueueCancelled, QueueWaitExceeded } from '../../nodes/shared/transport/createQueue';
-import * as timingModule from '../../nodes/shared/timing';
-import { pause, scaleTiming, timing } from '../../nodes/shared/timing';
+import type { CreateAttempt, CreateQueue, TurnOptions } from '../../../../nodes/shared/transport/createQueue';
+import { createQueueFor, generationEnded, QueueCancelled, QueueWaitExceeded } from '../../../../nodes/shared/transport/createQueue';
+import * as timingModule from '../../../../nodes/shared/timing';
+import { pause, scaleTiming, timing } from '../../../../nodes/shared/timing';
 
 beforeAll(() => scaleTiming(0.01));
 afterAll(() => scaleTiming(1));
@@ -25,7 +26,7 @@ const spacing = (perMinute: number) => timing.minuteMs / perMinute;
 
 const gaps = (times: number[]) => times.slice(1).map((time, index) => time - times[index]);
 
-type Answer = Attempt<string> | Error;
+type Answer = CreateAttempt<string> | Error;
 
 /** Sends that record when they started (before the queue reads its clock), and answer as told. */
 function recorder() {
@@ -33,7 +34,7 @@ function recorder() {
 	const sends: Array<{ label: string; at: number }> = [];
 	const send =
 		(label: string, ...answers: Answer[]) =>
-		async (): Promise<Attempt<string>> => {
+		async (): Promise<CreateAttempt<string>> => {
 			sends.push({ label, at: Date.now() });
 			events.push(`send ${label}`);
 			const answer = answers.shift() ?? { tooMany: false, result: `created ${label}` };
@@ -54,7 +55,7 @@ function deferred() {
 	return { promise, resolve };
 }
 
-const tooMany = (retryAfterMs?: number): Attempt<string> => ({ tooMany: true, retryAfterMs });
+const tooMany = (retryAfterMs?: number): CreateAttempt<string> => ({ tooMany: true, retryAfterMs });
 
 /** One create in about two thousand years. */
 const HOLD_RATE = 1e-9;
@@ -74,23 +75,39 @@ function holdLine(queue: CreateQueue) {
 }
 
 describe('order and rate', () => {
-	test('60 creates from 6 executions at once leave in arrival order, never closer than the spacing', async () => {
+	test('60 creates from 6 executions at once: the first 20 leave together, in arrival order; then each as the window lets one more in', async () => {
 		const queue = freshQueue();
-		const { send, sends, labels } = recorder();
+		const { events, sends, labels } = recorder();
+		const answers = deferred(); // the first creates' answers are held until the test has looked
+		const twentieth = deferred();
 		const arrivals: string[] = [];
 		const runs: Array<Promise<string>> = [];
 		for (let item = 0; item < 10; item++) {
 			for (let execution = 0; execution < 6; execution++) {
 				const label = `execution ${execution} item ${item}`;
 				arrivals.push(label);
-				runs.push(queue.run(turn(120), send(label)));
+				runs.push(
+					queue.run(turn(20), async () => {
+						sends.push({ label, at: Date.now() });
+						events.push(`send ${label}`);
+						if (sends.length === 20) twentieth.resolve();
+						await answers.promise;
+						return { tooMany: false, result: `created ${label}` };
+					}),
+				);
 			}
 		}
 
+		await twentieth.promise;
+		// 20 on their way at once, none answered yet: the window (20 a minute) is full, the 21st waits.
+		expect(queue.state).toMatchObject({ inFlight: 20, waiting: 40 });
+		answers.resolve();
 		const results = await Promise.all(runs);
 		expect(results).toEqual(arrivals.map((label) => `created ${label}`));
 		expect(labels()).toEqual(arrivals);
-		for (const gap of gaps(sends.map((sent) => sent.at))) expect(gap).toBeGreaterThanOrEqual(spacing(120));
+		// Never more than 20 in any minute: the (k+20)-th left a minute or more after the k-th.
+		const at = sends.map((sent) => sent.at);
+		for (let k = 0; k + 20 < at.length; k++) expect(at[k + 20] - at[k]).toBeGreaterThanOrEqual(timing.minuteMs);
 		expect(queue.waiting).toBe(0);
 	});
 
@@ -110,20 +127,16 @@ describe('order and rate', () => {
 		expect(labels().slice(0, 4)).toEqual(['A item 0', 'B item 0', 'C item 0', 'D item 0']);
 	});
 
-	test('while creates with different rates wait, the lowest rate spaces them all', async () => {
+	test('while creates with different rates wait, the lowest rate sets the window', async () => {
 		const queue = freshQueue();
 		const { send, sends, labels } = recorder();
-		const first = queue.run(turn(60), send('#0'));
-		const hold = holdLine(queue);
-		const runs = [60, 20, 60].map((perMinute, index) => queue.run(turn(perMinute), send(`#${index + 1}`)));
-		hold.release();
-		await Promise.all([first, ...runs]);
-		expect(labels()).toEqual(['#0', '#1', '#2', '#3']);
-		// #2 (20 a minute) waits until it leaves: the gaps up to it are its spacing; after it, the others'.
-		const [toFirst, toSecond, toThird] = gaps(sends.map((sent) => sent.at));
-		expect(toFirst).toBeGreaterThanOrEqual(spacing(20));
-		expect(toSecond).toBeGreaterThanOrEqual(spacing(20));
-		expect(toThird).toBeGreaterThanOrEqual(spacing(60));
+		const runs = [2, 1, 2].map((perMinute, index) => queue.run(turn(perMinute), send(`#${index}`)));
+		await Promise.all(runs);
+		expect(labels()).toEqual(['#0', '#1', '#2']);
+		const [first, second, third] = sends.map((sent) => sent.at);
+		// #1 (1 a minute) waits a minute after #0; #2 (2 a minute) then finds #0 and #1 in its minute.
+		expect(second - first).toBeGreaterThanOrEqual(timing.minuteMs);
+		expect(third - first).toBeGreaterThanOrEqual(timing.minuteMs);
 	});
 
 	test('a create being sent does not hold up the next one', async () => {
@@ -194,7 +207,8 @@ describe('a 429', () => {
 		const [refusedAt, retriedAt] = at('A');
 		expect(retriedAt - refusedAt).toBeGreaterThanOrEqual(200);
 		expect(at('B')[0] - refusedAt).toBeGreaterThanOrEqual(200);
-		for (const gap of gaps(sends.map((sent) => sent.at))) expect(gap).toBeGreaterThanOrEqual(spacing(600));
+		expect(at('C')[0] - refusedAt).toBeGreaterThanOrEqual(200);
+		expect(sends).toHaveLength(4);
 		// Told once on arrival (behind the hold) and once when the queue paused, A back in front: not in a loop.
 		expect(told.B.map(([position]) => position)).toEqual([2, 3]);
 		expect(told.C.map(([position]) => position)).toEqual([3, 4]);
@@ -263,6 +277,134 @@ describe('a 429', () => {
 		);
 		await expect(a).rejects.toBeInstanceOf(QueueCancelled);
 		expect(told).toEqual([timing.retryMaxMs]);
+	});
+});
+
+/**
+ * An account that lets `limit` generations run at once, played by the test: it accepts a create
+ * while fewer of its generations run, else answers 429 for running generations. Generations end
+ * only when the test ends them (`end`), so nothing depends on the clock.
+ */
+function account(limit: number, retryAfterMs = 10 * 60_000) {
+	const running = new Set<string>();
+	const log: string[] = [];
+	let made = 0;
+	let onTheirWay = 0;
+	let mostOnTheirWay = 0;
+	let refusals = 0;
+	const listeners: Array<(event: string) => void> = [];
+	const send =
+		(label: string) =>
+		async (): Promise<CreateAttempt<string>> => {
+			onTheirWay++;
+			mostOnTheirWay = Math.max(mostOnTheirWay, onTheirWay);
+			await Promise.resolve(); // answered after the queue's other sends of this turn left
+			onTheirWay--;
+			if (running.size >= limit) {
+				refusals++;
+				log.push(`429 ${label}`);
+				listeners.forEach((listener) => listener(`429 ${label}`));
+				return { tooMany: true, retryAfterMs, cause: 'running' };
+			}
+			const id = `gen-${++made}`;
+			running.add(id);
+			log.push(`created ${label}`);
+			listeners.forEach((listener) => listener(`created ${label}`));
+			return { tooMany: false, result: id, generationId: id };
+		};
+	return {
+		send,
+		log,
+		running,
+		end: (id: string) => running.delete(id),
+		refusals: () => refusals,
+		mostOnTheirWay: () => mostOnTheirWay,
+		resetMost: () => (mostOnTheirWay = onTheirWay),
+		/** Resolves at the next event of the account matching `pattern`. */
+		next: (pattern: RegExp) =>
+			new Promise<string>((resolve) => {
+				const listener = (event: string) => {
+					if (!pattern.test(event)) return;
+					listeners.splice(listeners.indexOf(listener), 1);
+					resolve(event);
+				};
+				listeners.push(listener);
+			}),
+	};
+}
+
+describe('the running limit, learned', () => {
+	test('a 429 for running generations teaches the limit; each generation reported ended lets one more create leave at once, in arrival order', async () => {
+		const key = `test-account-${++accounts}`;
+		const queue = createQueueFor(key);
+		const server = account(3);
+		const labelsIn = ['A', 'B', 'C', 'D', 'E', 'F'];
+		const fBackInLine = deferred(); // told its place once it is back in line after its 429
+		const runs = labelsIn.map((label) => queue.run(turn(600, label === 'F' ? { onWait: fBackInLine.resolve } : {}), server.send(label)));
+		await fBackInLine.promise;
+		// All six left at once (nothing known yet); three were refused, never an error.
+		expect(server.log).toEqual(['created A', 'created B', 'created C', '429 D', '429 E', '429 F']);
+		expect(queue.state).toMatchObject({ runningLimit: 3, running: 3, waiting: 3 });
+
+		// The refusals asked for ten minutes: a report that a generation ended frees a place now.
+		// (Once reports come, a create at the limit waits one ask interval of Luma Wait for one before it
+		// probes: ten minutes here, so only the reports below can let E and F go.)
+		timing.unifiedPollMs = 10 * 60_000;
+		server.end('gen-1');
+		generationEnded(key, 'gen-1');
+		await expect(runs[3]).resolves.toBe('gen-4');
+		expect(queue.state).toMatchObject({ running: 3, waiting: 2 }); // E and F wait for another place
+
+		const both = Promise.all([server.next(/^created E$/), server.next(/^created F$/)]);
+		server.resetMost();
+		for (const id of ['gen-2', 'gen-3']) {
+			server.end(id);
+			generationEnded(key, `${id}:luma/ray-2`); // a gateway's suffix is ignored
+		}
+		await both;
+		await expect(Promise.all(runs)).resolves.toEqual(['gen-1', 'gen-2', 'gen-3', 'gen-4', 'gen-5', 'gen-6']);
+		expect(server.refusals()).toBe(3);
+		// A report for a generation the queue did not make, or twice, frees nothing.
+		generationEnded(key, 'gen-1');
+		generationEnded(key, 'someone-elses');
+		expect(queue.state).toMatchObject({ running: 3, runningLimit: 3 });
+		scaleTiming(0.01);
+	});
+
+	test('without reports, at the limit one create goes at a time, after each refusal\'s Retry-After', async () => {
+		const queue = freshQueue();
+		const server = account(2, 20); // Retry-After 20 ms (this test's clock)
+		const runs = ['A', 'B', 'C', 'D', 'E'].map((label) => queue.run(turn(600), server.send(label)));
+		await server.next(/^429 E$/);
+		expect(queue.state).toMatchObject({ runningLimit: 2, running: 2 });
+		server.resetMost();
+		// Each later refusal: the test ends the oldest generation, as time would.
+		let ended = 0;
+		const endOnRefusal = async (): Promise<void> => {
+			while (ended < 3) {
+				await server.next(/^429 /);
+				server.end(`gen-${++ended}`);
+			}
+		};
+		const ending = endOnRefusal();
+		await expect(Promise.all(runs)).resolves.toEqual(['gen-1', 'gen-2', 'gen-3', 'gen-4', 'gen-5']);
+		await ending;
+		// Never two on their way at once while the account was full; departure in arrival order.
+		expect(server.mostOnTheirWay()).toBe(1);
+		expect(server.log.filter((line) => line.startsWith('created'))).toEqual(['created A', 'created B', 'created C', 'created D', 'created E']);
+		// One refusal per freed place, plus the first burst's three.
+		expect(server.refusals()).toBe(6);
+	});
+
+	test('a 429 for the create rate teaches no running limit', async () => {
+		const queue = freshQueue();
+		const { send } = recorder();
+		const rate: CreateAttempt<string> = { tooMany: true, retryAfterMs: 20, cause: 'window' };
+		await expect(Promise.all([queue.run(turn(600), send('A', rate)), queue.run(turn(600), send('B'))])).resolves.toEqual([
+			'created A',
+			'created B',
+		]);
+		expect(queue.state.runningLimit).toBe(Infinity);
 	});
 });
 
@@ -401,13 +543,17 @@ describe('cancel and deadline', () => {
 		const deadline = Date.now() + 30;
 		// B's own rate keeps it (and C) waiting: B can only leave by its deadline.
 		const b = queue.run(turn(HOLD_RATE, { deadline }), send('B'));
+		const arrivedBy = Date.now(); // B arrived at this moment or before
 		const c = queue.run(turn(6), send('C'));
 		const error = await b.catch((reason) => ({ reason, at: Date.now() }));
 		expect(error).toMatchObject({ reason: expect.any(QueueWaitExceeded) });
 		const { reason, at } = error as { reason: QueueWaitExceeded; at: number };
 		expect(at).toBeGreaterThanOrEqual(deadline);
 		expect(reason.position).toBe(1);
-		expect(reason.waitedMs).toBeGreaterThanOrEqual(0);
+		// It waited from its arrival to its deadline at least, and no longer than until it was told.
+		expect(reason.waitedMs).toBeGreaterThanOrEqual(deadline - arrivedBy);
+		expect(reason.waitedMs).toBeLessThanOrEqual(at - (deadline - 30));
+		expect(reason.tooManyCount).toBe(0);
 		expect(reason.message).toMatch(/not sent/);
 		await Promise.all([a, c]);
 		expect(labels()).toEqual(['A', 'C']);

@@ -1,9 +1,9 @@
 /** The transport's rules, seen through the nodes in n8n's real engine against the emulator. */
-import { timing } from '../../nodes/shared/timing';
-import { retryAfterMs } from '../../nodes/shared/transport';
-import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';
-import { TEST_KEY, useEmulator } from '../helpers/emulator';
-import { until, withClockJump } from '../helpers/events';
+import { timing } from '../../../../nodes/shared/timing';
+import { retryAfterMs } from '../../../../nodes/shared/transport';
+import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../../helpers/engine';
+import { TEST_KEY, useEmulator } from '../../../helpers/emulator';
+import { until, withClockJump } from '../../../helpers/events';
 
 const env = useEmulator();
 
