@@ -140,9 +140,13 @@ describe('the Apilaplas API credential test', () => {
 		}
 	});
 
-	test('a server that echoes the key never puts it in the verdict', async () => {
-		env.emulator.failNext('probe', 'echo-auth', 'echo-auth');
+	test('the emulator echoing the key in a 502 to both reads: the verdict quotes it with the key redacted', async () => {
+		env.emulator.failNext('probe', 'echo-auth-502', 'echo-auth-502');
 		const result = await testCredential({ apiKey: TEST_KEY, baseUrl: env.emulator.baseUrl });
+		expect(result).toEqual({
+			status: 'Error',
+			message: `The server at ${env.emulator.baseUrl} answered HTTP 502 (Upstream refused the header Bearer [redacted]), so the key could not be checked. The gateway or the model is in trouble: test again later.`,
+		});
 		expect(JSON.stringify(result)).not.toContain(TEST_KEY);
 	});
 });

@@ -15,8 +15,9 @@ export function emulatorServes(api: ApiName): boolean {
 }
 
 /**
- * An emulator per test, on a fast clock; the nodes' own delays are scaled to match. The APIs it
- * serves come from `options.apis`, else from LUMA_EMULATOR_APIS, else both.
+ * An emulator per test, on a fast clock; the nodes' own delays are scaled to match (`scaleTiming`),
+ * their request timeouts are not: a test of a server that never answers sets one on `timing`.
+ * The APIs it serves come from `options.apis`, else from LUMA_EMULATOR_APIS, else both.
  */
 export function useEmulator(options: EmulatorOptions = {}, timeScale = 0.01) {
 	const state: { emulator: LumaEmulator; credentials: { apiKey: string; baseUrl: string } } = {} as never;

@@ -108,6 +108,7 @@ export function httpError(ctx: IExecuteFunctions, apiKey: string, answer: HttpAn
 	);
 }
 
+/** The error for a request that got no answer (`failure.code`, e.g. ECONNREFUSED); its context keeps the code as `networkCode`. */
 export function networkError(ctx: IExecuteFunctions, failure: NetworkFailure, call: CallContext): NodeApiError {
 	const error = apiError(ctx, { code: failure.code }, {
 		message: `${call.what} failed: no answer from the server (${failure.code})`,
@@ -118,6 +119,7 @@ export function networkError(ctx: IExecuteFunctions, failure: NetworkFailure, ca
 	return error;
 }
 
+/** The error for an answer this node cannot read (`reason`, e.g. not JSON), with `apiKey` taken out of it. */
 export function unreadableError(ctx: IExecuteFunctions, apiKey: string, reason: string, call: CallContext): NodeApiError {
 	return apiError(ctx, { message: redact(reason, apiKey) }, {
 		message: redact(`${call.what}: ${reason}`, apiKey),
@@ -126,7 +128,10 @@ export function unreadableError(ctx: IExecuteFunctions, apiKey: string, reason: 
 	});
 }
 
-/** A create that may have reached the server failed: say so plainly; it is never retried. */
+/**
+ * A create that may have reached the server failed (`cause`: the status or network code and the
+ * server's words): say so plainly, with the token cost; it is never retried. `apiKey` is taken out.
+ */
 export function mayHaveBeenCreatedError(
 	ctx: IExecuteFunctions,
 	apiKey: string,
@@ -150,6 +155,7 @@ export function mayHaveBeenCreatedError(
 	});
 }
 
+/** The error a request ends with when the user stops the execution. */
 export function cancelledError(ctx: IExecuteFunctions): NodeOperationError {
 	return new NodeOperationError(ctx.getNode(), 'The execution was cancelled');
 }
