@@ -1,98 +1,95 @@
 /**
- * Which of the gateway's APIs a request goes to (`gateway.ts`, docs/API.md §9.1), against the
- * emulator serving one API or both: what a user sees is where the create and the reads went.
+ * A credential pinned to one API (its API setting Luma Endpoint or Unified Video API), through
+ * n8n's engine: the nodes send everything to that API, never probe which APIs the gateway
+ * serves, and say clearly when the gateway does not serve the one the credential names.
  */
-import type { VideoRequest } from '../../../../nodes/shared/models';
-import { apiForCreate } from '../../../../nodes/shared/transport/gateway';
-import { apiForGeneration, servedApis } from '../../../../nodes/shared/transport';
-import type { ApiFlavour } from '../../../emulator/emulator';
-import { LumaEmulator } from '../../../emulator/emulator';
-import { TEST_KEY } from '../../../helpers/emulator';
-import { scaleTiming } from '../../../../nodes/shared/timing';
-import { testContext } from './context';
+import type { INode } from 'n8n-workflow';
 
-let emulator: LumaEmulator;
+import { chain, GENERATE_TYPE, items, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../../helpers/engine';
+import { useEmulator } from '../../../helpers/emulator';
 
-async function gateway(apis: ApiFlavour, api?: string) {
-	emulator = await new LumaEmulator({ keys: [TEST_KEY], apis }).start();
-	return testContext({ baseUrl: emulator.baseUrl, apiKey: TEST_KEY, ...(api ? { api } : {}) }).ctx;
+const env = useEmulator({ apis: 'both' });
+
+const COMPLETED = 0;
+const UNKNOWN_HERE = '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9';
+
+function generateAndWait(api: 'luma' | 'unified', generate: INode['parameters'], prompts: string[]) {
+	return runWorkflow({
+		nodes: [node('Trigger', TRIGGER_TYPE), { ...node('Generate', GENERATE_TYPE, generate), typeVersion: 2 }, node('Wait', WAIT_TYPE, { maxWaitSeconds: 21_600 })],
+		connections: chain('Trigger', 'Generate', 'Wait'),
+		items: items(...prompts.map((prompt) => ({ prompt }))),
+		credentials: { ...env.credentials, api },
+	});
 }
 
-beforeEach(() => scaleTiming(0.01));
-afterEach(async () => {
-	await emulator?.stop();
-	scaleTiming(1);
-});
-
-const probes = () => emulator.log.filter((entry) => entry.endpoint === 'probe').length;
-const ray2: VideoRequest = { prompt: 'A calm lake at dawn', aspect_ratio: '16:9', model: 'ray-2' };
-
-describe('what the gateway serves', () => {
-	test.each([
-		['both', { luma: true, unified: true }],
-		['luma', { luma: true, unified: false }],
-		['unified', { luma: false, unified: true }],
-	] as const)('a gateway serving %s is found out with two free reads, once per Base URL', async (apis, served) => {
-		const ctx = await gateway(apis);
-		expect(await servedApis(ctx)).toEqual(served);
-		expect(await servedApis(ctx)).toEqual(served);
-		// One read per API (a route the gateway lacks is logged as an unknown path).
-		expect(emulator.log.map((entry) => entry.url.split('?')[0]).sort()).toEqual(['/v2/generate/video/luma-ai/generation', '/v2/video/generations']);
+function waitFor(api: 'luma' | 'unified', id: string) {
+	return runWorkflow({
+		nodes: [node('Trigger', TRIGGER_TYPE), node('Wait', WAIT_TYPE, { generationId: '={{ $json.id }}' })],
+		connections: chain('Trigger', 'Wait'),
+		items: items({ id }),
+		credentials: { ...env.credentials, api },
 	});
+}
 
-	test('a credential naming its API is believed without a request', async () => {
-		const ctx = await gateway('both', 'unified');
-		expect(await servedApis(ctx)).toEqual({ luma: false, unified: true });
-		expect(emulator.log).toEqual([]);
-	});
+/** Every request the emulator saw, as [endpoint, API that took it], assets left out. */
+const requests = () => env.emulator.log.filter((entry) => entry.endpoint !== 'asset').map((entry) => [entry.endpoint, entry.api]);
 
-	test('a check that meets only server trouble is not kept: the next request checks again', async () => {
-		const ctx = await gateway('both');
-		// The Luma endpoint's check meets 503 on every try (5 tries): the check fails.
-		emulator.failNext('probe', ...Array.from({ length: 5 }, () => ({ kind: '503' as const, api: 'luma' as const })));
-		await expect(servedApis(ctx)).rejects.toThrow(/503/);
-		expect(probes()).toBe(6);
-		expect(await servedApis(ctx)).toEqual({ luma: true, unified: true });
-		expect(probes()).toBe(8);
+describe.each(['luma', 'unified'] as const)('a credential pinned to %s, on a gateway serving both', (api) => {
+	test('Luma Generate creates there and Luma Wait asks there, every video completed; nothing probes the other API', async () => {
+		const prompts = ['A lighthouse in a storm', 'A fox in the snow'];
+		const result = await generateAndWait(api, { prompt: '={{ $json.prompt }}' }, prompts);
+		expect(result.error).toBeUndefined();
+		const done = result.outputs('Wait')[COMPLETED];
+		expect(done.map((item) => [item.json.prompt, item.json.state, item.json.api])).toEqual([
+			['A lighthouse in a storm', 'completed', api],
+			['A fox in the snow', 'completed', api],
+		]);
+		expect(env.emulator.count('probe')).toBe(0);
+		expect(env.emulator.count('create')).toBe(2);
+		// Every request, creates and reads alike, went to the pinned API.
+		expect(requests().length).toBeGreaterThan(2);
+		expect(requests().filter(([, to]) => to !== api)).toEqual([]);
 	});
 });
 
-describe('where a create goes', () => {
-	test('Ray 2 goes to the Luma endpoint when both are served, to the unified API when only it is', async () => {
-		expect((await apiForCreate(await gateway('both'), ray2, 0)).name).toBe('luma');
-		await emulator.stop();
-		expect((await apiForCreate(await gateway('unified'), ray2, 0)).name).toBe('unified');
-	});
-
-	test('Ray 3.2 goes to the unified API even where the Luma endpoint is preferred', async () => {
-		expect((await apiForCreate(await gateway('both'), { ...ray2, model: 'ray-3.2' }, 0)).name).toBe('unified');
-	});
-
-	test('a request no served API takes is refused before sending, naming the field and the item', async () => {
-		const ctx = await gateway('unified');
-		await expect(apiForCreate(ctx, { ...ray2, callback_url: 'https://example.com/hook' }, 3)).rejects.toThrow(
-			"Callback URL cannot be sent to the gateway's unified video API, which has no callbacks (this gateway serves only the unified video API (/v2/video/generations)) [item 3]",
+describe('a credential pinned to an API the gateway does not serve', () => {
+	test('Luma Generate on the unified video API, gateway serving only the Luma endpoint: one create refused as no such route, nothing created, the error says to set API to Automatic', async () => {
+		env.emulator.configure({ apis: 'luma' });
+		const result = await generateAndWait('unified', { prompt: '={{ $json.prompt }}' }, ['A lighthouse in a storm']);
+		expect(result.error?.message).toBe(
+			`Creating the generation for item 0 failed: ${env.emulator.baseUrl} does not serve the unified video API (/v2/video/generations) (no such route). Nothing was created.`,
 		);
-		expect(emulator.log.filter((entry) => entry.endpoint === 'create')).toEqual([]);
-	});
-});
-
-describe('where a wait asks', () => {
-	test("the API the item's api field names, when the gateway serves it", async () => {
-		const ctx = await gateway('both');
-		const home = await apiForGeneration(ctx, '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9', 'unified');
-		expect([home.api.name, home.orElse?.name]).toEqual(['unified', undefined]);
+		expect(result.error?.description).toBe('Set API to Automatic in the Apilaplas API credential, or check its Base URL.');
+		expect(env.emulator.log.map((entry) => [entry.method, entry.url, entry.status])).toEqual([['POST', '/v2/video/generations', 404]]);
+		expect(env.emulator.acceptedCreates).toBe(0);
 	});
 
-	test('without a word of where it was made: the Luma endpoint first, the unified API if that does not know it', async () => {
-		const ctx = await gateway('both');
-		const home = await apiForGeneration(ctx, '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9');
-		expect([home.api.name, home.orElse?.name]).toEqual(['luma', 'unified']);
+	test('Luma Wait on the Luma endpoint, gateway serving only the unified video API: the error says the route does not exist, not that the generation is unknown; the unified API is never asked', async () => {
+		env.emulator.configure({ apis: 'unified' });
+		const id = env.emulator.seed('made on the unified API');
+		const result = await waitFor('luma', id);
+		expect(result.error?.message).toBe(`Fetching generation ${id} failed with HTTP 404: Cannot GET /v2/generate/video/luma-ai/generation`);
+		expect(result.error?.description).toMatch(
+			/^The gateway has no such route: it does not serve this API at this Base URL\. In the Apilaplas API credential, set API to Automatic \(or to the API the gateway serves\), or check the Base URL\./,
+		);
+		expect(result.error?.description).not.toMatch(/does not know this generation/);
+		expect(requests().filter(([, to]) => to === 'unified')).toEqual([]);
+		expect(env.emulator.count('probe')).toBe(0);
 	});
 
-	test('a field naming an API the gateway does not serve is overruled by the one it serves', async () => {
-		const ctx = await gateway('unified');
-		const home = await apiForGeneration(ctx, '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9', 'luma');
-		expect([home.api.name, home.orElse?.name]).toEqual(['unified', undefined]);
+	test('an unknown id on the API the credential names is still "does not know this generation"', async () => {
+		const result = await waitFor('luma', UNKNOWN_HERE);
+		expect(result.error?.message).toBe(`Fetching generation ${UNKNOWN_HERE} failed with HTTP 404: Generation ${UNKNOWN_HERE} not found`);
+		expect(result.error?.description).toMatch(/^The server does not know this generation: check the generation ID\./);
+		expect(requests().filter(([, to]) => to === 'unified')).toEqual([]);
+	});
+
+	test('Ray 3.2 with the credential pinned to the Luma endpoint is refused before anything is sent, naming the item, the field and the API', async () => {
+		const result = await generateAndWait('luma', { prompt: '={{ $json.prompt }}', model: 'ray-3.2' }, ['A lighthouse in a storm']);
+		expect(result.error?.message).toBe(
+			'Model "Ray 3.2" (with HDR, EXR export, Edit Video and Reframe Video) is served only by the gateway\'s unified video API (this gateway serves only the Luma endpoint (/v2/generate/video/luma-ai)) [item 0]',
+		);
+		expect(result.error?.description).toMatch(/unified video API \(\/v2\/video\/generations\) with the credential's API set to Automatic\.$/);
+		expect(env.emulator.log).toEqual([]);
 	});
 });
