@@ -3,7 +3,8 @@
  * - `api.ts`: the calls (create, fetch one, fetch many, download), on either API;
  * - `gateway.ts`: which API a request goes to, found out once per gateway;
  * - `luma.ts`, `unified.ts`: what differs between the two APIs (paths, bodies, how to wait);
- * - `probe.ts`: reading a free probe's answer (the credential test and the automatic choice);
+ * - `probe.ts`: reading a free probe's answer (the credential test and the automatic choice), and
+ *   sending the credential test's probes (n8n hands that test only its legacy `request` helper);
  * - `request.ts`: the request loop (`call`): sends, retries, turns failures into errors;
  * - `credentials.ts`: the credential of an item (Base URL, key, API setting) and its account key;
  * - `retry.ts`: what is retried, how often and how far apart;
