@@ -3,7 +3,8 @@
  * limits: 20 creates per (scaled) minute and 10 generations running at once. Every execution runs
  * Luma Generate → Luma Wait and they all start together. Counted, not timed: no item fails, no
  * create is paid twice, every video completes, creates are accepted in the order the executions'
- * Generate nodes asked the account's create queue. Then the two ways a queued create ends unsent:
+ * Generate nodes asked the account's create queue, and leave together while the account has room.
+ * Then the two ways a queued create ends unsent:
  * its execution is cancelled, or it outwaits Max Wait in Create Queue (and a Retry sends it once).
  *
  * The clock runs 100 times fast (useEmulator): a minute is 600 ms for the nodes and the emulator.
@@ -31,13 +32,18 @@ const asking = new AsyncLocalStorage<string>();
 const arrivals: string[] = [];
 /** Each send the queue made, by arrival number, in the order it happened: started, then refused (429) or answered. */
 const sends: Array<{ arrival: number; event: 'sent' | 'refused' | 'answered' }> = [];
+/** Resolved with each label as its create arrives in the queue (after the queue took it in). */
+let onArrival: (label: string) => void = () => {};
 
 beforeEach(() => {
 	arrivals.length = 0;
 	sends.length = 0;
+	onArrival = () => {};
 	const original = CreateQueue.prototype.run;
 	jest.spyOn(CreateQueue.prototype, 'run').mockImplementation(function (this: CreateQueue, options, send) {
-		const arrival = arrivals.push(asking.getStore() ?? '(unlabelled)') - 1;
+		const label = asking.getStore() ?? '(unlabelled)';
+		const arrival = arrivals.push(label) - 1;
+		queueMicrotask(() => onArrival(label));
 		return original.call(this, options, async () => {
 			sends.push({ arrival, event: 'sent' });
 			const attempt = await send();
@@ -150,12 +156,23 @@ describe('40 executions at once on one account (20 creates a minute, 10 running)
 		const firstSends = sends.filter((send, index) => send.event === 'sent' && sends.findIndex((other) => other.arrival === send.arrival) === index);
 		expect(firstSends.map((send) => send.arrival)).toEqual(arrivalOrder.map((_, arrival) => arrival));
 		// …and the server accepted them in that order, but for a create overtaken while the 429 of
-		// its own earlier send was still on its way back (the queue does not wait for one answer
-		// before the next create leaves): none is overtaken any other way.
+		// its own earlier send was still on its way back (creates leave together, so a later one can
+		// be accepted while an earlier one is refused): none is overtaken any other way.
 		const accepted = acceptedPrompts().map((prompt) => arrivalOrder.indexOf(prompt));
 		const overtaken = overtakings(accepted);
 		expect(overtaken.filter((pair) => !pair.whileRefusalOnItsWay)).toEqual([]);
 
+		// Creates left together while the account had room, never more at once than the window takes
+		// (20 a minute): the queue does not send them one by one. (The executions' creates arrive
+		// together: they all wait for the one probe of the gateway's APIs, answered at one moment.)
+		let onTheirWay = 0;
+		let most = 0;
+		for (const send of sends) {
+			onTheirWay += send.event === 'sent' ? 1 : -1;
+			most = Math.max(most, onTheirWay);
+		}
+		expect(most).toBeGreaterThan(1);
+		expect(most).toBeLessThanOrEqual(20);
 		// The limits were met: the server refused creates (never billed) and nobody failed for it.
 		const refused = env.emulator.tooManyRequests.createLimit + env.emulator.tooManyRequests.runningLimit;
 		expect(refused).toBeGreaterThan(0);
@@ -163,6 +180,32 @@ describe('40 executions at once on one account (20 creates a minute, 10 running)
 		const lines = results.flatMap(waitLinesOf);
 		expect(lines.length).toBeGreaterThan(0);
 		expect(lines[0].message).toMatch(/^Luma Generate: item \d+ waits for the account's create limits: position \d+ in the queue, about \d+ s \(execution /);
+	}, 120_000);
+});
+
+describe('60 executions at once, generations of 50 ms (the create rate binds: 20 a minute)', () => {
+	afterEach(() => env.emulator.configure({ queuedMs: 200, dreamingMs: 1_000 }));
+
+	test('creates leave together up to the window, in arrival order, then as it frees; none fails, none is refused for the rate', async () => {
+		env.emulator.configure({ queuedMs: 20, dreamingMs: 30 });
+		const plan = Array.from({ length: 60 }, (_, e) => `Short execution ${e}`);
+		const results = await Promise.all(plan.map((prompt, e) => labelled(`execution ${e}`, execution([prompt], { maxQueueWaitMinutes: 1440 }))));
+		for (const [e, result] of results.entries()) {
+			expect(result.error).toBeUndefined();
+			expect(result.outputs('Wait')[COMPLETED].map((item) => [item.json.prompt, item.json.state])).toEqual([[plan[e], 'completed']]);
+		}
+		expect([...env.emulator.createsByPrompt.values()]).toEqual(plan.map(() => 1));
+		// Each create's first send in arrival order.
+		const firstSends = sends.filter((send, index) => send.event === 'sent' && sends.findIndex((other) => other.arrival === send.arrival) === index);
+		expect(firstSends.map((send) => send.arrival)).toEqual(plan.map((_, arrival) => arrival));
+		// The queue keeps to the window by itself: it counts a create from its answer, never before the
+		// server did, so the server never refused one for the rate (only for running generations).
+		expect(env.emulator.tooManyRequests.createLimit).toBe(0);
+		// 60 creates, 20 a minute: three windows' worth, each leaving together.
+		const accepted = env.emulator.log.filter((entry) => entry.endpoint === 'create' && entry.status === 201).map((entry) => entry.at);
+		expect(accepted).toHaveLength(60);
+		expect(accepted[20] - accepted[0]).toBeGreaterThanOrEqual(600);
+		expect(accepted[40] - accepted[20]).toBeGreaterThanOrEqual(600);
 	}, 120_000);
 });
 
@@ -183,7 +226,9 @@ describe('a create that waits in the queue and is never sent', () => {
 
 	test('cancelled while it waits: it leaves the queue and is never sent, though creates that asked after it are', async () => {
 		const { release, holder } = await fullAccount();
-		const cancelled = await labelled('cancelled', generateOnly(['Cancelled while waiting'], { createsPerMinute: 1, maxQueueWaitMinutes: 1440 }, { cancelAfterMs: 1_500 }));
+		// Cancelled (as the Stop button does) once its create is in the queue, behind Holder.
+		const inQueue = new Promise<void>((resolve) => (onArrival = (label) => label === 'cancelled' && resolve()));
+		const cancelled = await labelled('cancelled', generateOnly(['Cancelled while waiting'], { createsPerMinute: 1, maxQueueWaitMinutes: 1440 }, { cancelOn: inQueue }));
 		expect(cancelled.error?.message).toBe('The execution was cancelled');
 		expect(waitLinesOf(cancelled).length).toBeGreaterThan(0); // it was in the queue when cancelled
 

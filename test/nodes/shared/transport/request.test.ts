@@ -1,9 +1,10 @@
 /** The transport's rules, seen through the nodes in n8n's real engine against the emulator. */
+import * as timingModule from '../../../../nodes/shared/timing';
 import { timing } from '../../../../nodes/shared/timing';
 import { retryAfterMs } from '../../../../nodes/shared/transport';
 import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../../helpers/engine';
 import { TEST_KEY, useEmulator } from '../../../helpers/emulator';
-import { until, withClockJump } from '../../../helpers/events';
+import { withClockJump } from '../../../helpers/events';
 
 const env = useEmulator();
 
@@ -97,13 +98,22 @@ describe('creates', () => {
 		expect((await generateOne('While the gateway is up')).error).toBeUndefined();
 		await env.emulator.stop();
 		const from = logLines.length;
-		const running = generateOne('Refused first');
-		// The gateway comes back once the create was refused and a retry is planned (the retry waits
-		// a backoff; the server is listening again a few event-loop turns after the log line).
+		// The gateway comes back once the create was refused and a retry is planned: the retry's
+		// pause ends only once the server listens again, however long that takes.
 		const refused = (line: { message: string }) => /^Creating the generation for item 0: ECONNREFUSED, retry \d+ in/.test(line.message);
-		await until(() => logLines.slice(from).some(refused));
-		await env.emulator.start();
-		const result = await running;
+		let restarted: Promise<void> | undefined;
+		const realPause = timingModule.pause;
+		const pauses = jest.spyOn(timingModule, 'pause').mockImplementation(async (ms, signal) => {
+			if (logLines.slice(from).some(refused)) await (restarted ??= env.emulator.start().then(() => undefined));
+			return await realPause(ms, signal);
+		});
+		let result;
+		try {
+			result = await generateOne('Refused first');
+		} finally {
+			pauses.mockRestore();
+		}
+		expect(restarted).toBeDefined();
 		expect(result.error).toBeUndefined();
 		expect(result.outputs('Generate')[0][0].json.id).toEqual(expect.any(String));
 		expect(env.emulator.createsByPrompt.get('Refused first')).toBe(1);
