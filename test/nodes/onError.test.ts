@@ -3,7 +3,9 @@
  * items: Stop Workflow stops; Continue keeps every item on the regular output(s); Continue
  * (using error output) sends exactly the items the node could not do its job for to the error
  * output. Behind every output a Set node reads `$('Items').item.json.sku`, so each item must
- * resolve its own item of the first node.
+ * resolve its own item of the first node. Luma Generate's items, the server's faults and where
+ * each item lands are the table of `test/helpers/onErrorTable.ts`, which e2e/on-error.e2e.test.ts
+ * runs in real n8n too.
  */
 import type { IConnections, INode, INodeExecutionData } from 'n8n-workflow';
 
