@@ -21,7 +21,7 @@ import type { Generation, LumaState } from '../shared/generation';
 import { generationUuid, hasReached } from '../shared/generation';
 import { pause, timing } from '../shared/timing';
 import type { VideoApi } from '../shared/transport';
-import { APIS, BATCH_REFUSED, fetchGeneration, fetchGenerations, isTransient } from '../shared/transport';
+import { APIS, BATCH_REFUSED, fetchGeneration, fetchGenerations, generationEnded, isTransient } from '../shared/transport';
 
 /** How one id's wait ended for one run. */
 export type WaitOutcome =
@@ -287,6 +287,11 @@ export abstract class Group {
 
 const groups = new Map<string, Group>();
 
+/** An answer saying a generation is over: the account's create queue no longer counts it as running. */
+function noteEnded(account: string, generation: Generation): void {
+	if (generation.state === 'completed' || generation.state === 'failed') generationEnded(account, generation.id);
+}
+
 function groupFor<T extends Group>(key: string, make: (onEmpty: () => void) => T): T {
 	let group = groups.get(key) as T | undefined;
 	if (!group) {
@@ -368,6 +373,7 @@ class LongPollGroup extends Group {
 		let progressed = false;
 
 		const seen = (key: string, generation: Generation) => {
+			noteEnded(this.account, generation);
 			this.forEachTicket(key, (ticket) => ticket.seen(generation));
 			if (this.tickets.get(key)?.some((ticket) => ticket.left)) progressed = true;
 		};
@@ -535,6 +541,7 @@ class SteadySchedule extends Group {
 			const ctx = this.readerContext(lender, controller.signal);
 			try {
 				const generation = await singleLimit(this.account).run(() => this.guarded(controller.signal, () => fetchGeneration(ctx, lender.id, options)));
+				noteEnded(this.account, generation);
 				this.forEachTicket(key, (ticket) => ticket.seen(generation));
 			} catch (error) {
 				if (!controller.signal.aborted) {
