@@ -84,6 +84,8 @@ interface Entry {
 	pausesBefore: number;
 	/** How many times the running limit had been learned when this create was last sent. */
 	lessonsBefore: number;
+	/** How many of the queue's generations were running when it was last sent. */
+	runningAtSend: number;
 	tooManyCount: number;
 	onAbort: () => void;
 }
@@ -116,10 +118,6 @@ export class CreateQueue {
 	private readonly running = new Map<string, number>();
 	private anonymous = 0;
 	private runningLimit = Infinity;
-	/** Whether anyone ever reported a generation of this queue ended (Luma Wait does as it sees them). */
-	private reported = false;
-	/** When the latest create was accepted. */
-	private lastAcceptedAt = -Infinity;
 	/** How many times a 429 taught the running limit (a create sent before the lesson brings no news). */
 	private lessons = 0;
 	/** When the latest 429 pause ends; how many pauses there were (a refused create's news is older when it was sent before the latest). */
@@ -174,6 +172,7 @@ export class CreateQueue {
 				arrivedAt: now,
 				pausesBefore: 0,
 				lessonsBefore: 0,
+				runningAtSend: 0,
 				tooManyCount: 0,
 				onAbort: () => {
 					if (this.remove(entry)) entry.reject(new QueueCancelled());
@@ -192,7 +191,6 @@ export class CreateQueue {
 	 */
 	ended(generationId: string): void {
 		if (!this.running.delete(bareId(generationId))) return;
-		this.reported = true;
 		// The server refused for lack of a running place; one just freed.
 		if (this.pausedForRunning) this.pausedUntil = Math.min(this.pausedUntil, Date.now());
 		this.schedule();
@@ -224,13 +222,10 @@ export class CreateQueue {
 			if (over >= this.answeredAt.length) return Infinity; // full of creates still on their way
 			at = Math.max(at, this.answeredAt[over] + ms);
 		}
-		// At the running limit one create goes at a time (a probe): its answer says whether a place
-		// freed. While reports come, a freed place is reported within one of Luma Wait's ask
-		// intervals: the probe waits that long for a report first.
-		if (this.running.size + this.inFlight >= this.runningLimit) {
-			if (this.inFlight > 0) return Infinity;
-			if (this.reported) at = Math.max(at, this.lastAcceptedAt + timing.unifiedPollMs);
-		}
+		// At the running limit one create goes at a time (a probe): accepted, a place had freed;
+		// refused, the 429's Retry-After says when one will. (Waiting for reports instead would cost
+		// up to one of Luma Wait's ask intervals per place on the unified API.)
+		if (this.running.size + this.inFlight >= this.runningLimit && this.inFlight > 0) return Infinity;
 		return at;
 	}
 
@@ -294,6 +289,7 @@ export class CreateQueue {
 	private dispatch(entry: Entry, now: number): void {
 		entry.pausesBefore = this.pauses;
 		entry.lessonsBefore = this.lessons;
+		entry.runningAtSend = this.running.size;
 		this.inFlight++;
 		this.forgetOld(now);
 		void this.attempt(entry); // calls `send` before it returns
@@ -324,7 +320,6 @@ export class CreateQueue {
 		if (!outcome.tooMany) {
 			if (entry.pausesBefore === this.pauses) this.backoffs = 0;
 			this.answeredAt.push(now);
-			this.lastAcceptedAt = now;
 			this.countRunning(entry, outcome.generationId, now);
 			this.finish(entry);
 			entry.resolve(outcome.result);
@@ -378,7 +373,8 @@ export class CreateQueue {
 		const windowHadRoom = this.answeredAt.filter((at) => at > now - ms).length < count;
 		if (cause === 'window' || (cause === 'unknown' && !windowHadRoom)) return false;
 		if (entry.lessonsBefore !== this.lessons) return true; // sent before the latest lesson: the same news
-		this.runningLimit = Math.max(1, this.running.size);
+		// Reports may have come between the server's refusal and now: what ran when it was sent counts too.
+		this.runningLimit = Math.max(1, this.running.size, entry.runningAtSend);
 		this.lessons++;
 		return true;
 	}

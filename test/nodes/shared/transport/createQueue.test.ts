@@ -347,28 +347,26 @@ describe('the running limit, learned', () => {
 		expect(queue.state).toMatchObject({ runningLimit: 3, running: 3, waiting: 3 });
 
 		// The refusals asked for ten minutes: a report that a generation ended frees a place now.
-		// (Once reports come, a create at the limit waits one ask interval of Luma Wait for one before it
-		// probes: ten minutes here, so only the reports below can let E and F go.)
-		timing.unifiedPollMs = 10 * 60_000;
+		const eRefused = server.next(/^429 E$/);
 		server.end('gen-1');
 		generationEnded(key, 'gen-1');
 		await expect(runs[3]).resolves.toBe('gen-4');
-		expect(queue.state).toMatchObject({ running: 3, waiting: 2 }); // E and F wait for another place
+		// At the limit again, E goes alone to see whether another place freed: none has (ten minutes again).
+		await eRefused;
+		expect(server.log.slice(6)).toEqual(['created D', '429 E']);
 
 		const both = Promise.all([server.next(/^created E$/), server.next(/^created F$/)]);
-		server.resetMost();
 		for (const id of ['gen-2', 'gen-3']) {
 			server.end(id);
 			generationEnded(key, `${id}:luma/ray-2`); // a gateway's suffix is ignored
 		}
 		await both;
 		await expect(Promise.all(runs)).resolves.toEqual(['gen-1', 'gen-2', 'gen-3', 'gen-4', 'gen-5', 'gen-6']);
-		expect(server.refusals()).toBe(3);
+		expect(server.refusals()).toBe(4);
 		// A report for a generation the queue did not make, or twice, frees nothing.
 		generationEnded(key, 'gen-1');
 		generationEnded(key, 'someone-elses');
 		expect(queue.state).toMatchObject({ running: 3, runningLimit: 3 });
-		scaleTiming(0.01);
 	});
 
 	test('without reports, at the limit one create goes at a time, after each refusal\'s Retry-After', async () => {
