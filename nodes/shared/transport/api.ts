@@ -179,7 +179,11 @@ export async function isApiHost(ctx: IExecuteFunctions, url: string, credentialI
 
 type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
 
-/** Streams a video into n8n binary data; the key goes along only to the API's own host. */
+/**
+ * Streams a video (an MP4 at `url`) into n8n binary data named `fileName`; the key goes along only
+ * to the API's own host, and a redirect to another host drops it. Throws as `call` does for a
+ * failed answer (5xx retried), and a NodeOperationError when the body breaks off midway.
+ */
 export async function downloadVideo(ctx: IExecuteFunctions, url: string, fileName: string, itemIndex: number): Promise<IBinaryData> {
 	const withKey = await isApiHost(ctx, url, itemIndex);
 	const stream = await call(ctx, {
@@ -190,5 +194,13 @@ export async function downloadVideo(ctx: IExecuteFunctions, url: string, fileNam
 		request: () => ({ method: 'GET', url, encoding: 'stream', timeout: timing.downloadTimeoutMs }),
 		read: (answer) => answer.body as BinarySource,
 	});
-	return await ctx.helpers.prepareBinaryData(stream, fileName, 'video/mp4');
+	try {
+		return await ctx.helpers.prepareBinaryData(stream, fileName, 'video/mp4');
+	} catch (error) {
+		// The answer began well and broke off: no partial file is kept as if it were the video.
+		throw new NodeOperationError(ctx.getNode(), `Downloading the video for item ${itemIndex} failed: the connection broke before the whole video arrived (${(error as Error).message})`, {
+			itemIndex,
+			description: 'Nothing partial was kept. Run the node again to download the video again.',
+		});
+	}
 }
