@@ -118,6 +118,12 @@ export class CreateQueue {
 	private readonly running = new Map<string, number>();
 	private anonymous = 0;
 	private runningLimit = Infinity;
+	/**
+	 * At the running limit, how many creates may be on their way at once: 1 after a refusal,
+	 * doubled by each one accepted there (places freed unreported: a queue idle for a while finds
+	 * all of them in a few round trips, not one by one).
+	 */
+	private probeWidth = 1;
 	/** How many times a 429 taught the running limit (a create sent before the lesson brings no news). */
 	private lessons = 0;
 	/** When the latest 429 pause ends; how many pauses there were (a refused create's news is older when it was sent before the latest). */
@@ -222,10 +228,10 @@ export class CreateQueue {
 			if (over >= this.answeredAt.length) return Infinity; // full of creates still on their way
 			at = Math.max(at, this.answeredAt[over] + ms);
 		}
-		// At the running limit one create goes at a time (a probe): accepted, a place had freed;
-		// refused, the 429's Retry-After says when one will. (Waiting for reports instead would cost
-		// up to one of Luma Wait's ask intervals per place on the unified API.)
-		if (this.running.size + this.inFlight >= this.runningLimit && this.inFlight > 0) return Infinity;
+		// At the running limit creates go as probes (one, then more while they are accepted): accepted,
+		// a place had freed; refused, the 429's Retry-After says when one will. (Waiting for reports
+		// instead would cost up to one of Luma Wait's ask intervals per place on the unified API.)
+		if (this.running.size + this.inFlight >= this.runningLimit && this.inFlight >= this.probeWidth) return Infinity;
 		return at;
 	}
 
@@ -354,6 +360,7 @@ export class CreateQueue {
 				// Accepted at the limit: one of ours must have ended meanwhile, unreported.
 				const oldest = this.running.keys().next().value;
 				if (oldest !== undefined) this.running.delete(oldest);
+				this.probeWidth = Math.min(2 * this.probeWidth, this.runningLimit);
 			} else {
 				// Sent before the lesson and accepted after it: the limit is higher than learned.
 				this.runningLimit = this.running.size + 1;
@@ -376,6 +383,7 @@ export class CreateQueue {
 		// Reports may have come between the server's refusal and now: what ran when it was sent counts too.
 		this.runningLimit = Math.max(1, this.running.size, entry.runningAtSend);
 		this.lessons++;
+		this.probeWidth = 1;
 		return true;
 	}
 
