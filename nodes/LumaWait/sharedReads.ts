@@ -74,11 +74,16 @@ export class Backoff {
 		this.nextMs = timing.pollPauseMinMs;
 	}
 
-	/** Waits the next pause (less what passed since `since`, ms since epoch) and lengthens the one after. */
-	async wait(since: number, deadline: number, signal?: AbortSignal): Promise<void> {
+	/** The next pause (less what passed since `since`, ms since epoch), in ms; lengthens the one after. */
+	next(since: number): number {
 		const ms = this.nextMs - (Date.now() - since);
 		this.nextMs = Math.min(this.nextMs * 2, timing.pollPauseMaxMs);
-		await pause(Math.min(ms, deadline - Date.now()), signal);
+		return ms;
+	}
+
+	/** Waits the next pause (see `next`), never past `deadline` (ms since epoch), or less if `signal` aborts. */
+	async wait(since: number, deadline: number, signal?: AbortSignal): Promise<void> {
+		await pause(Math.min(this.next(since), deadline - Date.now()), signal);
 	}
 }
 
@@ -461,16 +466,27 @@ class Slice {
 
 	private wake: () => void = () => {};
 
+	/** Ends the slice's pause early: a run joined, and its ids are asked about at once. */
+	private nap = new AbortController();
+
 	constructor(private readonly group: LongPollGroup) {}
 
 	add(key: string): void {
 		this.keys.add(key);
 		this.joined = true;
 		this.wake();
+		this.nap.abort();
 		if (!this.running) {
 			this.running = true;
 			void this.loop();
 		}
+	}
+
+	/** Pauses `ms`, or less if a run joins meanwhile. */
+	private async rest(ms: number): Promise<void> {
+		this.nap = new AbortController();
+		if (this.joined) return;
+		await pause(ms, this.nap.signal);
 	}
 
 	private async loop(): Promise<void> {
@@ -498,10 +514,11 @@ class Slice {
 				backoff.reset();
 				// A server that answers when *any* id is ready would otherwise get one request per
 				// straggler finishing a moment later: let those land, then ask once for all of them.
-				await pause(Math.min(timing.pollPauseMinMs, deadline - Date.now()));
+				await this.rest(Math.min(timing.pollPauseMinMs, deadline - Date.now()));
 			} else {
 				// Nothing new, or trouble: never a tight loop, never past the last Max Wait.
-				await backoff.wait(sentAt, deadline);
+				const left = backoff.next(sentAt);
+				await this.rest(Math.min(left, deadline - Date.now()));
 			}
 		}
 		this.running = false;
