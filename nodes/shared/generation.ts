@@ -18,6 +18,7 @@ const STATE_ALIASES: Record<string, LumaState> = {
 	error: 'failed',
 };
 
+/** A state's place in the order queued (0) → dreaming (1) → completed (2) → failed (3) (docs/API.md §5.1). */
 export function stateRank(state: LumaState): number {
 	return LUMA_STATES.indexOf(state);
 }
@@ -69,6 +70,10 @@ function stringOrNull(value: unknown): string | null {
 	return typeof value === 'string' && value !== '' ? value : null;
 }
 
+/**
+ * A state name in either API's words (`generating`, `error`, `pending` too) as the nodes' own;
+ * throws UnreadableAnswerError quoting `body` for any other value.
+ */
 export function readState(value: unknown, body: unknown): LumaState {
 	const state = typeof value === 'string' ? STATE_ALIASES[value.toLowerCase()] : undefined;
 	if (!state) {
@@ -79,7 +84,7 @@ export function readState(value: unknown, body: unknown): LumaState {
 	return state;
 }
 
-/** Reads one generation in any known shape (docs/API.md §5.2, §5.3). */
+/** Reads one generation in any known shape (docs/API.md §5.2, §5.3); throws UnreadableAnswerError without an object, an id or a known state. */
 export function normalizeGeneration(body: unknown): Generation {
 	if (!isObject(body)) {
 		throw new UnreadableAnswerError(`The server's answer is not a generation: ${excerpt(body)}`);
@@ -118,7 +123,7 @@ function readUsage(body: IDataObject, field: 'credits_used' | 'usd_spent'): numb
 	return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
-/** Reads the fetch-many answer: a bare array, or an object holding one. */
+/** Reads the fetch-many answer: a bare array, or an object holding one under `generations`, `data` or `items`; throws UnreadableAnswerError otherwise. */
 export function normalizeGenerations(body: unknown): Generation[] {
 	let list: unknown = body;
 	if (isObject(body)) {

@@ -114,7 +114,12 @@ export interface FetchOptions {
 	credentialItem?: number;
 }
 
-/** GET one generation; on an API with a long poll and with `waitFor`, the server holds the request up to its 30 s. */
+/**
+ * GET one generation on `options.api`. On an API with a long poll and with `waitFor`, the server
+ * holds the request up to its 30 s (never past `deadline`, ms since epoch). Reads are retried as
+ * `call` does (network errors, 408, 429, 5xx, unreadable answers); throws a NodeApiError naming
+ * the id on a final failure (e.g. HTTP 404 for an id the account does not have).
+ */
 export async function fetchGeneration(ctx: IExecuteFunctions, id: string, options: FetchOptions): Promise<Generation> {
 	const waitFor = options.api.longPoll ? holdFor(options.waitFor, options.deadline) : undefined;
 	return await call(ctx, {
