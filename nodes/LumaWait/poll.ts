@@ -35,6 +35,9 @@ export interface PollSettings {
 export class GenerationPoller {
 	private readonly signal?: AbortSignal;
 
+	/** The API each id was found on (see `apiOf`). */
+	private readonly homes = new Map<string, VideoApi>();
+
 	constructor(
 		private readonly ctx: IExecuteFunctions,
 		private readonly settings: PollSettings,
@@ -107,22 +110,16 @@ export class GenerationPoller {
 				else ticket.fail(error as Error);
 			}
 		};
-		const homes = new Map<Ticket, VideoApi>(tickets.map((ticket) => [ticket, ticket.orElse ? APIS.luma : this.homeOf(ticket)]));
-		const batch = tickets.filter((ticket) => homes.get(ticket)!.longPoll);
+		const home = (ticket: Ticket) => this.homes.get(ticket.id) ?? APIS.luma;
+		const batch = tickets.filter((ticket) => home(ticket).longPoll);
 		if (batch.length > 1) {
 			const answer = await fetchGenerations(this.ctx, batch.map((ticket) => ticket.id), { deadline, credentialItem }).catch(() => BATCH_REFUSED);
 			if (Array.isArray(answer)) for (const generation of answer) byId.get(generationUuid(generation.id) ?? generation.id)?.seen(generation);
 		}
 		// Ids the batch did not answer (or every id, without one) are read one by one.
-		await Promise.all(tickets.filter((ticket) => ticket.lastState === null).map((ticket) => read(ticket, homes.get(ticket)!)));
+		await Promise.all(tickets.filter((ticket) => ticket.lastState === null).map((ticket) => read(ticket, home(ticket))));
 	}
 
-	/** The API a ticket's id was found on (kept from `apiOf`). */
-	private homeOf(ticket: Ticket): VideoApi {
-		return this.homes.get(ticket.id) ?? APIS.luma;
-	}
-
-	private readonly homes = new Map<string, VideoApi>();
 
 	/**
 	 * The API an id lives on (usually known without a request). A gateway that cannot be reached
