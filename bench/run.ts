@@ -243,9 +243,14 @@ async function main(): Promise<void> {
 			await execute('BenchLumaLargeDl', { queuedMs: 200, dreamingMs: 500 }, { onStart });
 			clearInterval(sampler);
 			const asset = emulator.log.find((entry) => entry.endpoint === 'asset' && entry.status === 200)!;
-			const baseline = samples.filter((sample) => sample.at <= asset.at).pop()!.rss;
+			const before = samples.filter((sample) => sample.at <= asset.at);
 			const during = samples.filter((sample) => sample.at >= asset.at && sample.at <= asset.doneAt! + 200);
-			return { growth: Math.max(...during.map((sample) => sample.rss)) - baseline, seconds: (asset.doneAt! - asset.at) / 1000, url: asset.url };
+			// Without a sample before and during the download there is nothing measured: no growth to report.
+			if (before.length === 0 || during.length === 0) {
+				return { growth: NaN, seconds: (asset.doneAt! - asset.at) / 1000, url: asset.url, samples: during.length };
+			}
+			const baseline = before[before.length - 1].rss;
+			return { growth: Math.max(...during.map((sample) => sample.rss)) - baseline, seconds: (asset.doneAt! - asset.at) / 1000, url: asset.url, samples: during.length };
 		};
 		const large = await downloadGrowth(LARGE_VIDEO_BYTES);
 		const huge = await downloadGrowth(3 * LARGE_VIDEO_BYTES);
@@ -256,15 +261,22 @@ async function main(): Promise<void> {
 			path.join(RUNTIME_DIR, 'node_modules', 'axios'),
 		]);
 		const floor = (JSON.parse(floorOut.stdout) as { growth: number }).growth;
-		// GC timing moves a single peak by ±45 MB between runs; a buffered download would add the
-		// whole extra 400 MB. So: the extra video may add at most a quarter of its size.
-		const flat = huge.growth - large.growth <= (3 * LARGE_VIDEO_BYTES - LARGE_VIDEO_BYTES) / 4;
+		// The goal asked is 64 MB. A bare Node 24 process streaming the same bytes with n8n's HTTP client
+		// loaded (the floor) may itself grow more than that (GC collects socket buffers lazily), so the
+		// row is checked against both: within 64 MB or within 8 MB of the floor, whichever is higher, and
+		// no growth with size (3× the video adds under a quarter of the extra bytes: a buffered
+		// download would add all of them). A run where no sample fell in a download measured nothing: missed.
+		const limit = Math.max(64 * 1024 * 1024, floor + 8 * 1024 * 1024);
+		const measured = Number.isFinite(large.growth) && Number.isFinite(huge.growth);
+		const flat = measured && huge.growth - large.growth <= (3 * LARGE_VIDEO_BYTES - LARGE_VIDEO_BYTES) / 4;
 		record({
 			figure: `peak memory growth downloading a ${mb(LARGE_VIDEO_BYTES)} video as binary`,
-			luma: `${mb(large.growth)} in ${large.seconds.toFixed(1)} s; ${mb(huge.growth)} for ${mb(3 * LARGE_VIDEO_BYTES)}; floor: a bare Node 24 process streaming the same bytes grows ${mb(floor)}`,
+			luma: measured
+				? `${mb(large.growth)} in ${large.seconds.toFixed(1)} s (${large.samples} samples); ${mb(huge.growth)} for ${mb(3 * LARGE_VIDEO_BYTES)} (${huge.samples} samples); floor: a bare Node 24 process streaming the same bytes grows ${mb(floor)}`
+				: `not measured: ${large.samples} and ${huge.samples} samples fell in the downloads`,
 			loop: '',
-			goal: '≤ 64 MB asked; the bare-process floor is above that, so checked: no growth with size (3× the video adds under a quarter of the extra bytes) and under two thirds of the video',
-			met: flat && large.growth <= (LARGE_VIDEO_BYTES * 2) / 3,
+			goal: `≤ ${mb(limit)} (64 MB asked, or the floor ${mb(floor)} + 8 MB when higher), and no growth with size (3× the video adds under a quarter of the extra bytes)`,
+			met: measured && flat && large.growth <= limit && huge.growth <= limit,
 		});
 	}
 
@@ -275,13 +287,18 @@ async function main(): Promise<void> {
 		const created = pacing.data.resultData.runData['Luma Generate']?.[0]?.data?.main[0]?.filter((item) => typeof item.json.id === 'string').length ?? 0;
 		const accepted = emulator.log.filter((entry) => entry.endpoint === 'create' && entry.status === 201).map((entry) => entry.at);
 		const tooMany = emulator.count('create', (entry) => entry.status === 429);
-		const achieved = ((accepted.length - 1) / (accepted[accepted.length - 1] - accepted[0])) * minuteMs;
+		// The most creates the server accepted in any minute (a sliding window, as the account counts),
+		// and the time for all 100 against the earliest the limit allows: the k·20-th create one minute
+		// after the (k−1)·20-th, so the 100th four minutes after the first.
+		const mostInAMinute = Math.max(...accepted.map((at) => accepted.filter((other) => other >= at && other < at + minuteMs).length));
+		const tookMs = accepted[accepted.length - 1] - accepted[0];
+		const idealMs = Math.floor((100 - 1) / 20) * minuteMs;
 		record({
-			figure: '100 creates against a limit of 20 per minute',
-			luma: `${100 - created} items failed; ${tooMany} answers were 429; ${achieved.toFixed(1)} creates per minute (${((achieved / 20) * 100).toFixed(0)}% of the limit)`,
+			figure: '100 creates in one run against a limit of 20 per minute',
+			luma: `${100 - created} items failed; ${tooMany} answers were 429; at most ${mostInAMinute} creates accepted in any minute; the 100th ${(tookMs / minuteMs).toFixed(2)} minutes after the first (${(tookMs / idealMs).toFixed(2)}× the limit's 4 minutes)`,
 			loop: '',
-			goal: '0 items failed by 429; ≥ 95% of the allowed rate',
-			met: created === 100 && !pacing.data.resultData.error && achieved >= 19,
+			goal: '0 items failed; ≤ 20 in any minute; 100 within 1.05× the 4 minutes the limit allows',
+			met: created === 100 && !pacing.data.resultData.error && accepted.length === 100 && mostInAMinute <= 20 && tookMs <= 1.05 * idealMs,
 		});
 	}
 
@@ -291,12 +308,14 @@ async function main(): Promise<void> {
 		const task = (name: string) => thousand.data.resultData.runData[name][0].executionTime;
 		const engineMs = task('Luma Generate') + task('Luma Wait');
 		const serverMs = emulator.log.reduce((sum, entry) => sum + ((entry.doneAt ?? entry.at) - entry.at), 0);
+		const perItemMs = (engineMs - serverMs) / 1000;
+		const done = thousand.data.resultData.runData['Done']?.[0]?.data?.main[0]?.length ?? 0;
 		record({
 			figure: 'node overhead per item (1,000 items, instant server)',
-			luma: `${((engineMs - serverMs) / 1000).toFixed(2)} ms (engine ${engineMs} ms − server ${serverMs} ms, ${emulator.count('create')} creates, ${fetches(emulator)} fetches)`,
+			luma: `${perItemMs.toFixed(2)} ms (engine ${engineMs} ms − server ${serverMs} ms, ${emulator.count('create')} creates, ${fetches(emulator)} fetches); ${done} items out`,
 			loop: '',
-			goal: 'stated',
-			met: thousand.data.resultData.runData['Done']?.[0]?.data?.main[0]?.length === 1000,
+			goal: '≤ 10 ms per item, all 1,000 items out',
+			met: done === 1000 && perItemMs <= 10,
 		});
 	}
 
@@ -420,7 +439,7 @@ async function main(): Promise<void> {
 	}
 
 	// A burst of 100 executions sharing one account (issue 19): its own n8n and emulator.
-	if (want('burst')) record(await runBurstBench(tarball));
+	if (want('burst')) for (const row of await runBurstBench(tarball)) record(row);
 
 	// 8. What users install.
 	if (want('package')) {

@@ -13,8 +13,12 @@
  * 4.5 s (45 s at real scale, so 10 running, not the rate, is what binds most), the long poll holds
  * 3 s. The limits' counts are the real ones; every ratio (creates per window, generations per
  * running slot) is the real one; n8n's own overhead is not scaled, which only makes the burst
- * harder. What is asserted is counted: every caller gets its completed video, every execution
- * succeeds, one create per prompt. Times are measured and printed, not asserted.
+ * harder. Asserted: every caller gets its completed video, every execution succeeds, one create
+ * per prompt; in one process the queue keeps to the create window by itself (no 429 for the rate:
+ * it counts a create from its answer, never before the server did); and the last video comes
+ * within the bound against the account's own limit (the earliest its limits allow, counted from the
+ * first create): a measure of the outcome a user waits for, with room for n8n's unscaled overhead,
+ * not a timer. The figures are printed.
  */
 import type { LumaEmulator } from '../test/emulator/emulator';
 import { activate } from './lib/durable';
@@ -43,6 +47,13 @@ const WORKER_PORTS = [5772, 5774];
 const QUEUE_PORTS: QueuePorts = { postgres: 5778, redis: 5779, workerHealth: 5776 };
 /** Each worker takes all 25 of its share at once (n8n's default is 10): the two queues meet the account together. */
 const WORKER_CONCURRENCY = 25;
+/**
+ * The last video against the account's own limit: `npm run bench` holds one process to 1.05× and
+ * queue mode to 1.1× (bench/RESULTS.md); here, on a machine shared with the rest of the suite, the
+ * bound is what a queue spacing creates apart (issue 24: 1.37×) must fail.
+ */
+const ONE_PROCESS_BOUND = 1.2;
+const QUEUE_MODE_BOUND = 1.3;
 
 let emulator: LumaEmulator;
 
@@ -102,6 +113,8 @@ describe(`n8n ${n8nVersion()}, one process: ${BURST} webhook executions at once`
 		const measure = measureBurst(burst, await executionStatuses(rest, workflow.id, BURST), emulator, LIMITS);
 		step(`burst, n8n ${n8nVersion()} (${N8N_LINE}), one process: ${describeBurst(measure)}`);
 		expectEveryVideo(measure, burstPrompts, burst.answers);
+		expect(measure.tooMany.createLimit).toBe(0);
+		expect(measure.ratio).toBeLessThanOrEqual(ONE_PROCESS_BOUND);
 		// Items waited in the queue, and said so in n8n's log.
 		expect(n8n.output()).toMatch(/Luma Generate: item 0 waits for the account's create limits: position \d+ in the queue, about \d+ s/);
 	});
@@ -150,6 +163,7 @@ describe(`n8n ${n8nVersion()}, queue mode with 2 workers: ${BURST} webhook execu
 		const perWorker = workers.map((worker) => (worker.output().match(/Worker finished execution/g) ?? []).length);
 		step(`burst, n8n ${n8nVersion()} (${N8N_LINE}), queue mode, executions per worker ${perWorker.join(' + ')}: ${describeBurst(measure)}`);
 		expectEveryVideo(measure, burstPrompts, burst.answers);
+		expect(measure.ratio).toBeLessThanOrEqual(QUEUE_MODE_BOUND);
 		// Both workers took executions, so two create queues met the account at once.
 		for (const count of perWorker) expect(count).toBeGreaterThan(0);
 	});
@@ -165,6 +179,7 @@ describe(`n8n ${n8nVersion()}, queue mode with 2 workers: ${BURST} webhook execu
 		const perWorker = workers.map((worker, index) => (worker.output().match(/Worker finished execution/g) ?? []).length - finishedBefore[index]);
 		step(`burst, n8n ${n8nVersion()} (${N8N_LINE}), queue mode, 20 s generations, executions per worker ${perWorker.join(' + ')}: ${describeBurst(measure)}`);
 		expectEveryVideo(measure, burstPrompts, burst.answers);
+		expect(measure.ratio).toBeLessThanOrEqual(QUEUE_MODE_BOUND);
 		for (const count of perWorker) expect(count).toBeGreaterThan(0);
 	});
 });

@@ -24,19 +24,20 @@ export interface AccountLimits {
 }
 
 /**
- * The earliest moment (ms after the first create is sent) the last of `count` videos can be
- * finished: every create sent at the first instant the server would accept it, i.e. when neither
- * its create window nor its running limit would refuse it (the emulator's rules: a create is
- * refused while `count` accepted creates are younger than `windowMs`, or `runningLimit`
- * generations have not ended).
- */
-/**
  * An emulator holding the account's limits (creates per window, generations running at once),
- * its long poll and generations on the same `scale` as the limits (1 = real time).
+ * its long poll and generations on the same `scale` as the limits (1 = real time), serving
+ * `apis` (default both).
  */
-export async function accountEmulator(key: string, limits: AccountLimits, scale: number, timeline: Pick<EmulatorOptions, 'queuedMs' | 'dreamingMs'>): Promise<LumaEmulator> {
+export async function accountEmulator(
+	key: string,
+	limits: AccountLimits,
+	scale: number,
+	timeline: Pick<EmulatorOptions, 'queuedMs' | 'dreamingMs'>,
+	apis: EmulatorOptions['apis'] = 'both',
+): Promise<LumaEmulator> {
 	return await new LumaEmulator({
 		keys: [key],
+		apis,
 		holdMs: 30_000 * scale,
 		...timeline,
 		createLimit: limits.createLimit,
@@ -44,6 +45,13 @@ export async function accountEmulator(key: string, limits: AccountLimits, scale:
 	}).start();
 }
 
+/**
+ * The earliest moment (ms after the first create is sent) the last of `count` videos can be
+ * finished: every create sent at the first instant the server would accept it, i.e. when neither
+ * its create window nor its running limit would refuse it (the emulator's rules: a create is
+ * refused while `count` accepted creates are younger than `windowMs`, or `runningLimit`
+ * generations have not ended).
+ */
 export function idealLastVideoMs(count: number, limits: AccountLimits): number {
 	const starts: number[] = [];
 	for (let i = 0; i < count; i++) {
@@ -152,11 +160,16 @@ export async function webhookListening(baseUrl: string, webhookPath: string): Pr
 
 const STATUSES = ['success', 'error', 'crashed', 'canceled', 'waiting', 'running', 'new', 'unknown'];
 
-/** How many executions of the workflow ended in each status (n8n's own record), once `expected` have ended. */
-export async function executionStatuses(rest: N8nRest, workflowId: string, expected: number): Promise<Record<string, number>> {
+/**
+ * How many executions of the workflow ended in each status (n8n's own record), once `expected` have
+ * ended; with `startedAfter` (ms since epoch), only executions started then or later (n8n's
+ * `startedAfter` filter), so a later burst on the same workflow is counted alone.
+ */
+export async function executionStatuses(rest: N8nRest, workflowId: string, expected: number, startedAfter?: number): Promise<Record<string, number>> {
+	const since = startedAfter === undefined ? {} : { startedAfter: new Date(startedAfter).toISOString() };
 	// n8n lists at most 100 executions a page: count each status through the list's `count`.
 	const count = async (status?: string): Promise<number> => {
-		const filter = encodeURIComponent(JSON.stringify(status ? { workflowId, status: [status] } : { workflowId }));
+		const filter = encodeURIComponent(JSON.stringify(status ? { workflowId, ...since, status: [status] } : { workflowId, ...since }));
 		return ((await rest.request('GET', `/executions?filter=${filter}&limit=1`)) as { count: number }).count;
 	};
 	return await waitUntil(`${expected} executions of ${workflowId} have ended`, async () => {
