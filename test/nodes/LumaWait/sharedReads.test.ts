@@ -88,6 +88,29 @@ describe('executions waiting together on the Luma endpoint', () => {
 		expect(env.emulator.count('fetchOne')).toBe(0);
 	});
 
+	test('an execution joining while the shared read is held gets its answer at once, not at the end of the hold', async () => {
+		// The server would hold the first execution's read for ever: only a new read can answer the second.
+		env.emulator.configure({ holdMs: NEVER });
+		timing.longPollTimeoutMs = NEVER;
+		const waiting = env.emulator.seed('takes for ever', { queuedMs: NEVER });
+		const done = env.emulator.seed('already done', { queuedMs: 0, dreamingMs: 0 });
+		let stopFirst!: () => void;
+		const first = wait([{ id: waiting, run: 'first' }], {}, { cancelOn: new Promise<void>((resolve) => (stopFirst = resolve)) });
+		try {
+			await until(() => env.emulator.holding === 1);
+			const second = await wait([{ id: done, run: 'second' }]);
+			expect(idsOn(second, COMPLETED)).toEqual([[done, 'second']]);
+			// The first goes on waiting, on a held read of its id alone.
+			await until(() => env.emulator.holding === 1);
+			const last = fetches()[fetches().length - 1];
+			expect(idsOf(last.url)).toEqual([waiting]);
+		} finally {
+			stopFirst();
+		}
+		expect((await first).error?.message).toBe('The execution was cancelled');
+		await until(() => env.emulator.holding === 0);
+	});
+
 	test('a cancelled execution leaves: the others keep waiting on their own ids and get them; the reads after carry none of its ids', async () => {
 		const mine = env.emulator.seed('stays', { queuedMs: NEVER });
 		const theirs = env.emulator.seed('cancelled', { queuedMs: NEVER });
