@@ -241,7 +241,9 @@ export async function generate(this: IExecuteFunctions, readRequest: RequestBuil
 		for (const entry of sent.filter((candidate) => ledger.holds(candidate) && candidate.status === 'unknown')) {
 			memory?.record(accounts[entry.item], entry.item, entry.body, { unknown: { reason: entry.reason ?? 'no answer', sentAt: entry.sentAt } });
 		}
-		if (failed || this.getMode() === 'retry') ledger.remember();
+		// Stopped with a create in flight, n8n saved the node context before its answer came: the
+		// answer (read even after Stop, it may hold a paid id) reaches a Retry from this process only.
+		if (failed || signal?.aborted || this.getMode() === 'retry') ledger.remember();
 	}
 
 	if (unknownFromEarlierTries.length) throw withCreatedIds(outcomeUnknownError(this, unknownFromEarlierTries), created);

@@ -1,12 +1,11 @@
 /**
- * Luma Generate version 2 in n8n's real engine: what it refuses before anything is sent, what a
- * dry run shows for every mode of every model, and version 1 beside it in the same engine.
+ * Luma Generate version 2 in n8n's real engine: what it refuses before anything is sent, and
+ * version 1 beside it in the same engine (the body of every mode on every model: LumaGenerate/bodies.test.ts).
  * Everything here sends no create, so it holds for every emulator flavour.
  */
 import type { INode } from 'n8n-workflow';
 
 import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
-import { MODE_RULES, VIDEO_MODES } from '../../nodes/shared/models';
 import { chain, GENERATE_TOOL_TYPE, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
 import { TEST_KEY, useEmulator } from '../helpers/emulator';
 
@@ -75,29 +74,6 @@ describe('a refused item: an error naming the item, the field and what is allowe
 		expect(out.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		expect(out[1].json).toMatchObject({ error: 'HDR needs Duration 5 seconds on Ray 3.2, not 10 [item 1]', description: expect.stringMatching(/set Duration to 5 Seconds/) });
 		expect(out[2].json.request).toEqual({ prompt: ray3.prompt, aspect_ratio: '16:9', model: 'ray-3.2', duration: '5s', hdr: true });
-		expect(env.emulator.log).toHaveLength(0);
-	});
-});
-
-describe('dry run: every mode of every model, as a user sees it in the output', () => {
-	const frames: Record<string, [Record<string, unknown>, Record<string, unknown>]> = {
-		textToVideo: [{}, {}],
-		imageToVideo: [{ startImageUrl: IMG_A }, { keyframes: { frame0: { type: 'image', url: IMG_A } } }],
-		extend: [{ generationId: '={{ $json.id }}' }, { keyframes: { frame0: { type: 'generation', id: UUID1 } } }],
-		reverseExtend: [{ generationId: '={{ $json.id }}' }, { keyframes: { frame1: { type: 'generation', id: UUID1 } } }],
-		interpolate: [{ firstGenerationId: UUID1, secondGenerationId: UUID2 }, { keyframes: { frame0: { type: 'generation', id: UUID1 }, frame1: { type: 'generation', id: UUID2 } } }],
-		editVideo: [{ videoUrl: '={{ $json.video }}' }, { type: 'video_edit', video_url: VIDEO }],
-		reframeVideo: [{ videoUrl: '={{ $json.video }}', aspectRatio: '9:16' }, { aspect_ratio: '9:16', type: 'video_reframe', video_url: VIDEO }],
-	};
-	const pairs = VIDEO_MODES.flatMap((mode) => MODE_RULES[mode].models.map((model) => [mode, model] as const));
-
-	test.each(pairs)('%s on %s', async (mode, model) => {
-		const [parameters, body] = frames[mode];
-		const result = await generate({ mode, model, prompt: 'A kite over the dunes', ...parameters, options: { dryRun: true } }, [{ id: UUID1, video: VIDEO }]);
-		expect(result.error).toBeUndefined();
-		const [item] = result.outputs('Generate')[0];
-		expect(item.json).toMatchObject({ dryRun: true, mode, request: { prompt: 'A kite over the dunes', aspect_ratio: '16:9', model, ...body } });
-		expect(Object.keys(item.json.request as object)).not.toContain('loop');
 		expect(env.emulator.log).toHaveLength(0);
 	});
 });

@@ -43,6 +43,16 @@ function errorCode(error: unknown): string {
 	return 'UNKNOWN_NETWORK_ERROR';
 }
 
+/**
+ * `ctx` for a create that has left: n8n's httpRequestWithAuthentication aborts every request of a
+ * stopped execution (it sets the cancel signal of any `this` that has getExecutionCancelSignal, in
+ * 1.x and 2.x), which would lose the answer of a create the server may already have billed. Without
+ * that method in sight, the answer is read, and its id reaches the ledger and the log.
+ */
+function unstoppable(ctx: IExecuteFunctions): IExecuteFunctions {
+	return new Proxy(ctx, { has: (target, key) => key !== 'getExecutionCancelSignal' && Reflect.has(target, key) });
+}
+
 function cancelled(ctx: IExecuteFunctions): boolean {
 	return ctx.getExecutionCancelSignal?.()?.aborted === true;
 }
@@ -133,10 +143,11 @@ export async function call<T>(ctx: IExecuteFunctions, options: CallOptions<T>): 
 		// Nothing of this attempt was sent yet; an earlier one was only retried if it was not accepted.
 		if (cancelled(ctx)) throw kind === 'create' ? markNotCreated(cancelledError(ctx)) : cancelledError(ctx);
 		const request = options.request(conn);
+		const sender = kind === 'create' ? unstoppable(ctx) : ctx;
 		const sent =
 			kind === 'create' && options.queue
-				? await sendQueued(ctx, conn, options.queue, queueDeadline, options, () => sendOnce(ctx, request, conn))
-				: await sendOnce(ctx, request, options.withKey !== false ? conn : undefined);
+				? await sendQueued(ctx, conn, options.queue, queueDeadline, options, () => sendOnce(sender, request, conn))
+				: await sendOnce(sender, request, options.withKey !== false ? conn : undefined);
 		// A create's answer is read even when the execution was cancelled meanwhile: it may hold a paid id.
 		if (kind === 'read' && cancelled(ctx)) throw cancelledError(ctx);
 
