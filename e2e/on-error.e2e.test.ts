@@ -3,46 +3,35 @@
  * default; 1.x too): Items → Luma Generate → Luma Wait, both nodes on the same setting, good and
  * bad items, and behind every output a Set node (n8n's Edit Fields) reading
  * `$('Items').item.json.sku`. Each branch must hold exactly its items, each resolving its own item.
+ * The items, the faults and where each item lands are the table of `test/helpers/onErrorTable.ts`,
+ * which the engine tests (`test/nodes/onError.test.ts`) run too.
  */
 import { randomUUID } from 'node:crypto';
 
 import { LumaEmulator } from '../test/emulator/emulator';
+import {
+	GENERATE_FAILS,
+	ON_ERROR_BILLED,
+	ON_ERROR_EXPECTED,
+	ON_ERROR_GENERATE_PARAMETERS,
+	ON_ERROR_ITEMS,
+	ON_ERROR_MESSAGES,
+	ON_ERROR_WAIT_PARAMETERS,
+	onErrorItem,
+	scriptOnErrorFaults,
+} from '../test/helpers/onErrorTable';
 import type { Workflow, WorkflowNode } from './lib/examples';
 import { CREDENTIAL_ID, CREDENTIAL_NAME, nodeOutputs, writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import type { ExecutedRun, N8nHome } from './lib/runtime';
 import { executeWorkflow, importFile, prepareHome } from './lib/runtime';
 
 const KEY = 'e2e-key-on-error-8c2d';
-const UNKNOWN = '11111111-2222-4333-8444-555555555555';
-const IMAGE = 'https://example.com/first-frame.jpg';
 
 type Json = Record<string, unknown>;
 type OnError = 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
 
-/** Good and bad items for both nodes; `waitFor` makes Luma Wait ask about another id than the one created. */
-const ITEMS: Json[] = [
-	{ sku: 'A', prompt: 'A lantern festival', image: IMAGE },
-	{ sku: 'B', prompt: '', image: IMAGE },
-	{ sku: 'C', prompt: 'A quiet library', image: 'not a url' },
-	{ sku: 'D', prompt: 'A request the server refuses', image: IMAGE },
-	{ sku: 'E', prompt: 'A key the server refuses', image: IMAGE },
-	{ sku: 'U', prompt: 'An answer lost after billing', image: IMAGE },
-	{ sku: 'F', prompt: 'A banned scene [fail]', image: IMAGE },
-	{ sku: 'G', prompt: 'A video whose download breaks', image: IMAGE, download: true },
-	{ sku: 'H', prompt: 'A harbour at dawn', image: IMAGE, waitFor: UNKNOWN },
-	{ sku: 'I', prompt: 'A mountain pass', image: IMAGE, waitFor: 'not-a-generation-id' },
-];
-/** What each bad item's error says, wherever it lands (Luma Wait numbers the items it receives). */
-const ERRORS: Record<string, RegExp> = {
-	B: /^Prompt is empty \[item 1\]$/,
-	C: /^Start Image URL "not a url" is not an http\(s\) URL \[item 2\]$/,
-	D: /HTTP 400/,
-	E: /HTTP 401/,
-	U: /may have been created and billed/,
-	G: /^Downloading the video for item \d+ failed with HTTP 404.*\(generation .+ completed; video URL: http/,
-	H: new RegExp(`^Fetching generation ${UNKNOWN} failed with HTTP 404`),
-	I: /^Generation ID "not-a-generation-id" is not a generation ID \[item \d+\]$/,
-};
+const ITEMS = ON_ERROR_ITEMS as Json[];
+const ERRORS = ON_ERROR_MESSAGES;
 
 let emulator: LumaEmulator;
 let home: N8nHome;
@@ -80,14 +69,14 @@ function workflow(id: string, onError: OnError, items: Json[]): Workflow {
 				'Luma Generate',
 				'n8n-nodes-apilaplas-luma.lumaGenerate',
 				1,
-				{ mode: 'imageToVideo', prompt: '={{ $json.prompt }}', startImageUrl: '={{ $json.image }}', options: { createsPerMinute: 600 } },
+				ON_ERROR_GENERATE_PARAMETERS,
 				{ credentials, onError },
 			),
 			n8nNode(
 				'Luma Wait',
 				'n8n-nodes-apilaplas-luma.lumaWait',
 				1,
-				{ generationId: '={{ $json.waitFor || $json.id }}', maxWaitSeconds: 120, downloadVideo: '={{ $json.download === true }}' },
+				ON_ERROR_WAIT_PARAMETERS,
 				{ credentials, onError },
 			),
 			...(withErrorOutput ? GENERATE_BRANCHES : []).map(resolver),
@@ -106,21 +95,10 @@ function workflow(id: string, onError: OnError, items: Json[]): Workflow {
 
 const WORKFLOWS = {
 	stopAtGenerate: workflow('LumaOnErrorStopG', 'stopWorkflow', ITEMS),
-	stopAtWait: workflow('LumaOnErrorStopW', 'stopWorkflow', [ITEMS[0], ITEMS[8]]),
+	stopAtWait: workflow('LumaOnErrorStopW', 'stopWorkflow', [onErrorItem('A'), onErrorItem('H')]),
 	continue: workflow('LumaOnErrorContR', 'continueRegularOutput', ITEMS),
 	errorOutput: workflow('LumaOnErrorContE', 'continueErrorOutput', ITEMS),
 };
-
-/** The server's faults for the bad creates and the broken download, scripted per run. */
-function scriptFaults(): void {
-	emulator.failNext(
-		'create',
-		{ kind: '400', forPrompt: 'A request the server refuses' },
-		{ kind: '401', forPrompt: 'A key the server refuses' },
-		{ kind: '502', afterAccept: true, forPrompt: 'An answer lost after billing' },
-	);
-	emulator.failNext('asset', '404');
-}
 
 beforeAll(async () => {
 	emulator = await new LumaEmulator({ keys: [KEY], holdMs: 2_000, queuedMs: 500, dreamingMs: 1_000 }).start();
@@ -135,7 +113,7 @@ afterAll(async () => {
 
 beforeEach(() => {
 	emulator.resetCounters();
-	scriptFaults();
+	scriptOnErrorFaults(emulator);
 });
 
 /** The items a node sent to each of its outputs, by output index. */
@@ -153,13 +131,9 @@ function branch(run: ExecutedRun, name: string): string[] {
 	});
 }
 
-const itemOf = (sku: string) => ITEMS.find((item) => item.sku === sku)!;
+const itemOf = onErrorItem;
 /** The creates the server accepted (and billed) in this test, by prompt. */
 const billed = () => Object.fromEntries(emulator.createsByPrompt);
-/** Every create the server accepted, each once, whatever the setting. */
-const BILLED = Object.fromEntries(
-	['A lantern festival', 'An answer lost after billing', 'A banned scene [fail]', 'A video whose download breaks', 'A harbour at dawn', 'A mountain pass'].map((prompt) => [prompt, 1]),
-);
 
 test('Stop Workflow: a bad item stops the execution at Luma Generate before anything is sent', async () => {
 	const run = await executeWorkflow(home, WORKFLOWS.stopAtGenerate.id);
@@ -179,16 +153,17 @@ test('Continue: every item stays on the regular outputs; Luma Wait routes the it
 	expect(run.data.resultData.error).toBeUndefined();
 
 	const [generated] = outputsOf(run, 'Luma Generate');
-	expect(generated.map((json) => json.sku)).toEqual(ITEMS.map((item) => item.sku));
+	const expected = ON_ERROR_EXPECTED.continueRegularOutput;
+	expect(generated.map((json) => json.sku)).toEqual(expected.generated);
 	for (const json of generated) {
-		const error = ERRORS[String(json.sku)];
-		if (error && 'BCDEU'.includes(String(json.sku))) expect(json).toEqual({ ...itemOf(String(json.sku)), error: expect.stringMatching(error), description: expect.any(String) });
-		else expect(json).toMatchObject({ ...itemOf(String(json.sku)), id: expect.any(String) });
+		const sku = String(json.sku);
+		if (GENERATE_FAILS.includes(sku)) expect(json).toEqual({ ...itemOf(sku), error: expect.stringMatching(ERRORS[sku]), description: expect.any(String) });
+		else expect(json).toMatchObject({ ...itemOf(sku), id: expect.any(String) });
 	}
 
-	expect(branch(run, 'Completed')).toEqual(['A', 'G']);
-	expect(branch(run, 'Failed').sort()).toEqual(['B', 'C', 'D', 'E', 'F', 'H', 'I', 'U']);
-	expect(branch(run, 'Timed Out')).toEqual([]);
+	expect(branch(run, 'Completed')).toEqual(expected.completed);
+	expect(branch(run, 'Failed').sort()).toEqual(expected.failedSorted);
+	expect(branch(run, 'Timed Out')).toEqual(expected.timedOut);
 	const [completed, failed] = outputsOf(run, 'Luma Wait');
 	expect(completed.find((json) => json.sku === 'G')).toMatchObject({ state: 'completed', downloadError: expect.stringMatching(/HTTP 404/) });
 	for (const json of failed) {
@@ -197,23 +172,24 @@ test('Continue: every item stays on the regular outputs; Luma Wait routes the it
 		if (sku === 'F') expect(json).toMatchObject({ state: 'failed', failureReason: 'Contains blacklisted words' });
 		else expect(json.error).toMatch(ERRORS[sku]);
 	}
-	expect(billed()).toEqual(BILLED);
+	expect(billed()).toEqual(ON_ERROR_BILLED);
 });
 
 test('Continue (using error output): exactly the items a node could not do its job for reach its error output; a failed generation stays on Failed', async () => {
 	const run = await executeWorkflow(home, WORKFLOWS.errorOutput.id);
 	expect(run.data.resultData.error).toBeUndefined();
 
-	expect(branch(run, 'Generate error')).toEqual(['B', 'C', 'D', 'E', 'U']);
-	expect(branch(run, 'Completed')).toEqual(['A']);
-	expect(branch(run, 'Failed')).toEqual(['F']);
-	expect(branch(run, 'Timed Out')).toEqual([]);
-	expect(branch(run, 'Wait error')).toEqual(['G', 'H', 'I']);
+	const expected = ON_ERROR_EXPECTED.continueErrorOutput;
+	expect(branch(run, 'Generate error')).toEqual(expected.generateError);
+	expect(branch(run, 'Completed')).toEqual(expected.completed);
+	expect(branch(run, 'Failed')).toEqual(expected.failed);
+	expect(branch(run, 'Timed Out')).toEqual(expected.timedOut);
+	expect(branch(run, 'Wait error')).toEqual(expected.waitError);
 
 	// An error item: the input's fields (n8n merges them in) and the error, nothing else.
 	const [success, generateErrors] = outputsOf(run, 'Luma Generate');
-	expect(success.map((json) => json.sku)).toEqual(['A', 'F', 'G', 'H', 'I']);
-	expect(generateErrors).toEqual(['B', 'C', 'D', 'E', 'U'].map((sku) => ({ ...itemOf(sku), error: expect.stringMatching(ERRORS[sku]) })));
+	expect(success.map((json) => json.sku)).toEqual(expected.generated);
+	expect(generateErrors).toEqual(expected.generateError.map((sku) => ({ ...itemOf(sku), error: expect.stringMatching(ERRORS[sku]) })));
 	const [, failed, , waitErrors] = outputsOf(run, 'Luma Wait');
 	expect(failed).toEqual([expect.objectContaining({ sku: 'F', state: 'failed', failureReason: 'Contains blacklisted words' })]);
 	for (const json of waitErrors) {
@@ -221,5 +197,5 @@ test('Continue (using error output): exactly the items a node could not do its j
 		const input = success.find((item) => item.sku === sku)!;
 		expect(json).toEqual({ ...input, error: expect.stringMatching(ERRORS[sku]) });
 	}
-	expect(billed()).toEqual(BILLED);
+	expect(billed()).toEqual(ON_ERROR_BILLED);
 });
