@@ -7,7 +7,6 @@
  */
 import type { INode, INodeExecutionData, RelatedExecution, WorkflowExecuteMode } from 'n8n-workflow';
 
-import { TOOL_MAX_WAIT_SECONDS } from '../../nodes/LumaWait/tool';
 import { timing } from '../../nodes/shared/timing';
 import type { RunResult } from '../helpers/engine';
 import { chain, FAIL_TYPE, GENERATE_TYPE, items, logLines, node, REPEAT_TYPE, runWorkflow, TRIGGER_TYPE, WAIT_TOOL_TYPE, WAIT_TYPE } from '../helpers/engine';
@@ -288,7 +287,7 @@ describe('Luma Wait with Always Output Data', () => {
 
 // Counts long-poll fetches: the Luma endpoint's (the unified API has none).
 (emulatorServes('luma') ? describe : describe.skip)('as a tool, Max Wait is one budget for every call of one execution', () => {
-	test(`a second call after the first used up the ${TOOL_MAX_WAIT_SECONDS} s asks once more and answers timed out, without waiting Max Wait again`, async () => {
+	test('a second call after the first used up the 45 s asks once more and answers timed out, without waiting Max Wait again', async () => {
 		const id = seed('never ready', { queuedMs: NEVER });
 		// Max Wait (the tool's default) and a fetch's own timeout in real seconds: only the clock's jump can spend it.
 		timing.secondMs = 1_000;
@@ -301,7 +300,8 @@ describe('Luma Wait with Always Output Data', () => {
 		try {
 			result = await withClockJump(
 				() => env.emulator.holding === 1,
-				TOOL_MAX_WAIT_SECONDS * 1_000,
+				// The tool's Max Wait default: 45 s for the whole execution.
+				45_000,
 				// Two tool calls in one execution: Wait → Repeat → Wait, as an agent calls a tool twice in one turn.
 				() =>
 					runWorkflow({
