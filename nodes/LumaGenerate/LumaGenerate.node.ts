@@ -1,8 +1,8 @@
 import type { INodeTypeBaseDescription, IVersionedNodeType } from 'n8n-workflow';
 import { VersionedNodeType } from 'n8n-workflow';
 
-import { LumaGenerateV1 } from './v1/LumaGenerateV1.node';
-import { LumaGenerateV2 } from './v2/LumaGenerateV2.node';
+import { LumaGenerateV1 } from './v1/LumaGenerateV1';
+import { LumaGenerateV2 } from './v2/LumaGenerateV2';
 
 /**
  * Luma Generate, one node type in two versions: a saved node keeps the version it was made with

@@ -9,7 +9,7 @@
  */
 import type { IConnections, INode, INodeExecutionData } from 'n8n-workflow';
 
-import { LumaGenerateV1 } from '../../nodes/LumaGenerate/v1/LumaGenerateV1.node';
+import { LumaGenerateV1 } from '../../nodes/LumaGenerate/v1/LumaGenerateV1';
 import { LumaWait } from '../../nodes/LumaWait/LumaWait.node';
 import type { RunResult } from '../helpers/engine';
 import { GENERATE_TYPE, items, node, runWorkflow, SET_FIELD_TYPE, TRIGGER_TYPE, WAIT_TYPE } from '../helpers/engine';

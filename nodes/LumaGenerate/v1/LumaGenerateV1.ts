@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeTypeBaseDescription, INodeTypeDescription } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeBaseDescription, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { testApilaplasApi } from '../../shared/credentialTest';
@@ -10,11 +10,10 @@ import { readCreateRequestV1 } from './request';
 /**
  * Luma Generate version 1, as released: Ray 2, Ray Flash 2 and the retired Ray 1.6, five modes.
  *
- * An INodeType, checked where LumaGenerate.node.ts lists it in `nodeVersions`. Not marked
- * `implements INodeType`: n8n's community lint would then look for the icon next to this file,
- * while n8n resolves a version's icon (`baseDescription.icon`) next to LumaGenerate.node.ts.
+ * Not a `.node.ts` file: n8n loads it through LumaGenerate.node.ts (the one entry in package.json),
+ * which also holds the icon n8n shows for every version.
  */
-export class LumaGenerateV1 {
+export class LumaGenerateV1 implements INodeType {
 	description: INodeTypeDescription;
 
 	methods = { credentialTest: { apilaplasApiTest: testApilaplasApi } };

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeTypeBaseDescription, INodeTypeDescription } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeBaseDescription, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { VIDEO_MODES } from '../../shared/models';
@@ -11,11 +11,10 @@ import { readCreateRequestV2 } from './request';
 /**
  * Luma Generate version 2: Ray 2, Ray Flash 2 and Ray 3.2 (HDR, EXR export, Edit Video, Reframe Video).
  *
- * An INodeType, checked where LumaGenerate.node.ts lists it in `nodeVersions`. Not marked
- * `implements INodeType`: n8n's community lint would then look for the icon next to this file,
- * while n8n resolves a version's icon (`baseDescription.icon`) next to LumaGenerate.node.ts.
+ * Not a `.node.ts` file: n8n loads it through LumaGenerate.node.ts (the one entry in package.json),
+ * which also holds the icon n8n shows for every version.
  */
-export class LumaGenerateV2 {
+export class LumaGenerateV2 implements INodeType {
 	description: INodeTypeDescription;
 
 	methods = { credentialTest: { apilaplasApiTest: testApilaplasApi } };
