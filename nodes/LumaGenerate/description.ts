@@ -12,6 +12,7 @@ import { TOOL_DESCRIPTION } from './tool';
 /** Modes where the API accepts `loop` at all (never with an end frame). Both versions. */
 export const LOOP_MODES: VideoMode[] = ['textToVideo', 'imageToVideo', 'extend'];
 
+/** Display options: shown in these modes only. */
 export const show = (...modes: VideoMode[]) => ({ show: { mode: modes } });
 
 /** A parameter the model fills in when the node runs as a tool. */
@@ -73,8 +74,10 @@ export function subtitleOf(modes: readonly VideoMode[]): string {
 	return `={{ ${JSON.stringify(names)}[$parameter["mode"]] }}`;
 }
 
+/** The tool's Description, what an AI Agent's model reads (shown in the tool variant only). */
 export const toolDescription = toolDescriptionProperty(TOOL_DESCRIPTION);
 
+/** Prompt: typed on the canvas, filled in by the model in the tool variant. */
 export const promptProperties: INodeProperties[] = withToolDefault(
 	{
 		displayName: 'Prompt',
@@ -189,6 +192,7 @@ export const frameProperties: INodeProperties[] = [
 	),
 ];
 
+/** Loop, in the modes that can loop. */
 export const loopProperty: INodeProperties = {
 	displayName: 'Loop',
 	name: 'loop',

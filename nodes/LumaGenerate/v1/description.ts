@@ -23,6 +23,7 @@ export const MODEL_VALUES = ['ray-2', 'ray-flash-2', 'ray-1-6'] as const;
 export const RESOLUTIONS = ['540p', '720p', '1080p', '4k'] as const;
 export const DURATIONS = ['5s', '9s'] as const;
 
+/** Version 1's fields, in the order the editor shows them. */
 export const versionDescription: INodeProperties[] = [
 	toolDescription,
 	modeProperty('extend', 'imageToVideo', 'interpolate', 'reverseExtend', 'textToVideo'),

@@ -49,6 +49,7 @@ const RAY2_FIELD = {
 
 const seconds = (value: string) => `${Number.parseInt(value, 10)} Seconds`;
 
+/** Version 2's fields, in the order the editor shows them. */
 export const versionDescription: INodeProperties[] = [
 	toolDescription,
 	modeProperty('editVideo', 'extend', 'imageToVideo', 'interpolate', 'reframeVideo', 'reverseExtend', 'textToVideo'),
