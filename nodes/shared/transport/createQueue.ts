@@ -124,6 +124,19 @@ export class CreateQueue {
 	 * all of them in a few round trips, not one by one).
 	 */
 	private probeWidth = 1;
+	/**
+	 * How long a generation runs, learned from a 429 for running generations with Retry-After (the
+	 * time until the account's earliest end): the oldest generation of ours ends then. Undefined
+	 * until learned.
+	 */
+	private generationMs?: number;
+	/**
+	 * The account's own create window, learned from a 429 for the create rate with Retry-After when
+	 * it is tighter than Creates per Minute (another process creating on the account too, or a
+	 * lower limit): as many creates as this queue had in it, per the time from the oldest of them
+	 * to the moment the server takes one again.
+	 */
+	private learnedWindow?: { count: number; ms: number };
 	/** How many times a 429 taught the running limit (a create sent before the lesson brings no news). */
 	private lessons = 0;
 	/** When the latest 429 pause ends; how many pauses there were (a refused create's news is older when it was sent before the latest). */
@@ -219,19 +232,37 @@ export class CreateQueue {
 	 * moment its turn came), Infinity means when an answer or a report comes.
 	 */
 	private departureAt(now: number): number {
-		const { count, ms } = this.window();
-		this.answeredAt = this.answeredAt.filter((at) => at > now - ms);
+		const windows = [this.window(), ...(this.learnedWindow ? [this.learnedWindow] : [])];
+		const longest = Math.max(...windows.map((window) => window.ms));
+		this.answeredAt = this.answeredAt.filter((at) => at > now - longest);
 		let at = this.pausedUntil;
-		// The window: the create leaves once fewer than `count` are in it (sent or answered within `ms`).
-		const over = this.inFlight + this.answeredAt.length - count;
-		if (over >= 0) {
-			if (over >= this.answeredAt.length) return Infinity; // full of creates still on their way
-			at = Math.max(at, this.answeredAt[over] + ms);
+		// Each window: the create leaves once fewer than `count` are in it (sent, or answered within `ms`).
+		for (const { count, ms } of windows) {
+			const inWindow = this.answeredAt.filter((answered) => answered > now - ms);
+			const over = this.inFlight + inWindow.length - count;
+			if (over < 0) continue;
+			if (over >= inWindow.length) return Infinity; // full of creates still on their way
+			at = Math.max(at, inWindow[over] + ms);
 		}
-		// At the running limit creates go as probes (one, then more while they are accepted): accepted,
-		// a place had freed; refused, the 429's Retry-After says when one will. (Waiting for reports
-		// instead would cost up to one of Luma Wait's ask intervals per place on the unified API.)
-		if (this.running.size + this.inFlight >= this.runningLimit && this.inFlight >= this.probeWidth) return Infinity;
+		// At the running limit creates go as probes: accepted, a place had freed; refused, the 429's
+		// Retry-After says when one will. (Waiting for reports instead would cost up to one of Luma
+		// Wait's ask intervals per place on the unified API.) Once the generations' length is known,
+		// as many go as generations of ours should have ended by now, else when the next should end;
+		// before, one, then twice as many per acceptance.
+		if (this.running.size + this.inFlight >= this.runningLimit) {
+			if (this.generationMs === undefined) return this.inFlight >= this.probeWidth ? Infinity : at;
+			let due = 0;
+			let nextEnd = Infinity;
+			for (const acceptedAt of this.running.values()) {
+				if (acceptedAt + this.generationMs > now) {
+					nextEnd = acceptedAt + this.generationMs;
+					break; // accepted in order: the rest end later
+				}
+				due++;
+			}
+			if (this.inFlight < due) return at;
+			return Math.max(at, nextEnd);
+		}
 		return at;
 	}
 
@@ -335,6 +366,11 @@ export class CreateQueue {
 
 		entry.tooManyCount++;
 		const forRunning = this.learn(entry, outcome.cause ?? 'unknown', now);
+		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
+		if (forRunning && outcome.retryAfterMs !== undefined) {
+			const oldest = this.running.values().next().value;
+			if (oldest !== undefined) this.generationMs = Math.max(0, now + outcome.retryAfterMs - oldest);
+		}
 		this.pauseFor(entry, outcome.retryAfterMs, now);
 		if (entry.pausesBefore + 1 === this.pauses) this.pausedForRunning = forRunning;
 		if (entry.options.signal?.aborted) {
@@ -385,6 +421,17 @@ export class CreateQueue {
 		this.lessons++;
 		this.probeWidth = 1;
 		return true;
+	}
+
+	/** A 429 for the create rate, `retryAfterMs` before the server takes one again: its window, as this queue saw it. */
+	private learnWindow(retryAfterMs: number, now: number): void {
+		const { ms } = this.window();
+		const recent = this.answeredAt.filter((at) => at > now - ms);
+		if (recent.length === 0) return; // none of ours in it: another process's creates fill it
+		const windowMs = now + retryAfterMs - recent[0];
+		const count = this.answeredAt.filter((at) => at >= recent[0]).length;
+		// Only ever tighter than Creates per Minute (both are kept to).
+		if (windowMs > 0 && count < this.window().count) this.learnedWindow = { count, ms: windowMs };
 	}
 
 	/** A 429: nobody leaves before the pause ends. */
