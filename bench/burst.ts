@@ -43,7 +43,6 @@ export interface BurstRow {
 
 const SCALE = 0.1;
 const KEY = 'bench-burst-key-8d1e';
-const LIMITS = { createLimit: { count: 20, windowMs: 60_000 * SCALE }, runningLimit: 10 };
 /** Luma Wait's ask interval on the unified API (real seconds; docs/API.md §9.5). */
 const ASK_INTERVAL_MS = 10_000;
 
@@ -51,25 +50,36 @@ interface BurstCase {
 	executions: number;
 	/** Real-scale length of each generation, queued + dreaming. */
 	generationS: number;
+	/**
+	 * The emulator's clock against real time. The 8 s row runs on the real clock (1): at 10× its
+	 * whole burst would last 14 s, and n8n's unscaled seconds to start 60 executions would weigh ten
+	 * times what they weigh for a user.
+	 */
+	scale: number;
 }
 
 const ONE_PROCESS: BurstCase[] = [
-	{ executions: 60, generationS: 8 },
-	{ executions: 50, generationS: 45 },
-	{ executions: 100, generationS: 120 },
+	{ executions: 60, generationS: 8, scale: 1 },
+	{ executions: 50, generationS: 45, scale: SCALE },
+	{ executions: 100, generationS: 120, scale: SCALE },
 ];
-const QUEUE_MODE: BurstCase = { executions: 50, generationS: 45 };
+const QUEUE_MODE: BurstCase = { executions: 50, generationS: 45, scale: SCALE };
 const QUEUE_WORKERS = 3;
 
-/** The account's limits for a case, on the benchmark's clock. */
+/** The account's limits for a case, on the case's clock. */
 function limitsOf(burst: BurstCase): AccountLimits {
-	return { ...LIMITS, generationMs: burst.generationS * 1000 * SCALE };
+	return { createLimit: { count: 20, windowMs: 60_000 * burst.scale }, runningLimit: 10, generationMs: burst.generationS * 1000 * burst.scale };
 }
 
-/** A tenth of the generation queued, the rest dreaming (scaled). */
+/** A tenth of the generation queued, the rest dreaming (on the case's clock). */
 function timelineOf(burst: BurstCase): { queuedMs: number; dreamingMs: number } {
-	const total = burst.generationS * 1000 * SCALE;
+	const total = burst.generationS * 1000 * burst.scale;
 	return { queuedMs: total / 10, dreamingMs: total - total / 10 };
+}
+
+/** The webhook path of a case's workflow: one workflow per clock (its Creates per Minute is 20 / scale). */
+function pathOf(base: string, burst: BurstCase): string {
+	return burst.scale === 1 ? `${base}-real` : `${base}-fast`;
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -87,7 +97,7 @@ async function burstRow(
 	allowanceMs: number,
 ): Promise<BurstRow> {
 	const limits = limitsOf(burst);
-	emulator.configure(timelineOf(burst));
+	emulator.configure({ ...timelineOf(burst), createLimit: limits.createLimit, holdMs: 30_000 * burst.scale });
 	await webhookListening(n8nUrl, webhookPath);
 	emulator.resetCounters();
 	step(`burst (${where}): ${burst.executions} webhook executions at once, generations of ${burst.generationS} s…`);
@@ -99,10 +109,9 @@ async function burstRow(
 	const allowed = measure.idealMs + allowanceMs;
 	const ratio = (measure.lastVideoMs - measure.firstCreateMs) / allowed;
 	const allowance = allowanceMs > 0 ? ` + one ask interval (${s(allowanceMs)})` : '';
+	const clock = burst.scale === 1 ? 'real clock' : `${1 / burst.scale}× fast: ${s(limits.generationMs)} generations, a ${s(limits.createLimit.windowMs)} minute`;
 	return {
-		figure:
-			`burst, ${where}: ${burst.executions} webhook executions at once, generations of ${burst.generationS} s ` +
-			`(20 creates a minute, 10 running; 10× fast: ${s(limits.generationMs)} generations, a ${s(LIMITS.createLimit.windowMs)} minute)`,
+		figure: `burst, ${where}: ${burst.executions} webhook executions at once, generations of ${burst.generationS} s (20 creates a minute, 10 running; ${clock})`,
 		luma:
 			`${failed} items failed; ${measure.paidTwice} creates paid twice; last video ${s(measure.lastVideoMs - measure.firstCreateMs)} after the first create: ` +
 			`${ratio.toFixed(2)}× the account's limit (${s(measure.idealMs)}${allowance}); ` +
@@ -118,17 +127,25 @@ async function burstRow(
 async function oneProcessRows(tarball: string, apis: 'both' | 'unified', port: number): Promise<BurstRow[]> {
 	const emulator = await accountEmulator(KEY, limitsOf(ONE_PROCESS[0]), SCALE, timelineOf(ONE_PROCESS[0]), apis);
 	const home = await prepareHome(`bench-burst-${apis}`, tarball, port);
-	const path = `bench-burst-${apis}`;
-	const workflow = burstWorkflow(apis === 'both' ? 'BenchBurstBoth01' : 'BenchBurstUnifd1', path, { createsPerMinute: 20 / SCALE });
+	const base = `bench-burst-${apis}`;
+	const tag = apis === 'both' ? 'Both' : 'Unif';
+	const workflows = new Map(
+		[1, SCALE].map((scale) => {
+			const path = pathOf(base, { executions: 0, generationS: 0, scale });
+			return [scale, burstWorkflow(`Burst${tag}${scale === 1 ? 'Real' : 'Fast'}Wf1`, path, { createsPerMinute: 20 / scale })];
+		}),
+	);
 	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));
-	await importFile(home, 'workflow', writeWorkflowFile(path, [workflow]));
+	await importFile(home, 'workflow', writeWorkflowFile(base, [...workflows.values()]));
 	const { n8n, rest } = await startLoggedIn(home);
 	const rows: BurstRow[] = [];
 	try {
-		await activate(rest, workflow.id);
+		for (const workflow of workflows.values()) await activate(rest, workflow.id);
 		const where = apis === 'both' ? 'one n8n, gateway serving both APIs (Luma endpoint, long poll)' : 'one n8n, unified-only gateway';
 		for (const burst of ONE_PROCESS) {
-			rows.push(await burstRow(where, n8n.url, rest, workflow.id, path, emulator, burst, 1.05, apis === 'unified' ? ASK_INTERVAL_MS * SCALE : 0));
+			const workflow = workflows.get(burst.scale)!;
+			const allowance = apis === 'unified' ? ASK_INTERVAL_MS * burst.scale : 0;
+			rows.push(await burstRow(where, n8n.url, rest, workflow.id, pathOf(base, burst), emulator, burst, 1.05, allowance));
 		}
 	} finally {
 		await n8n.stop();

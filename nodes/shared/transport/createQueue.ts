@@ -206,10 +206,16 @@ export class CreateQueue {
 
 	/**
 	 * A generation this queue made has ended (completed or failed): its place among the account's
-	 * running generations is free. Ids this queue did not make, or already heard of, change nothing.
+	 * running generations is free, and generations of ours run no longer than it did (until a 429's
+	 * Retry-After says otherwise). Ids this queue did not make, or already heard of, change nothing.
 	 */
 	ended(generationId: string): void {
-		if (!this.running.delete(bareId(generationId))) return;
+		const id = bareId(generationId);
+		const acceptedAt = this.running.get(id);
+		if (acceptedAt === undefined) return;
+		this.running.delete(id);
+		// It ran at most this long: generations of ours ending sooner than learned free places sooner.
+		this.generationMs = Math.min(this.generationMs ?? Infinity, Date.now() - acceptedAt);
 		// The server refused for lack of a running place; one just freed.
 		if (this.pausedForRunning) this.pausedUntil = Math.min(this.pausedUntil, Date.now());
 		this.schedule();
