@@ -9,14 +9,13 @@
  * account's full rate and the two together send twice what the account takes.
  *
  * The clock is 10 times fast, as in `npm run bench`: the account's minute is 6 s (20 creates per
- * 6 s window; Luma Generate's Creates per Minute is 200, the same 20 per 6 s), a generation runs
+ * 6 s window; Luma Generate's Creates per Minute is 200, the same rate, though n8n's minute is a
+ * real one: the queue learns the account's 20 per 6 s from the first 429's Retry-After), a generation runs
  * 4.5 s (45 s at real scale, so 10 running, not the rate, is what binds most), the long poll holds
  * 3 s. The limits' counts are the real ones; every ratio (creates per window, generations per
  * running slot) is the real one; n8n's own overhead is not scaled, which only makes the burst
  * harder. Asserted: every caller gets its completed video, every execution succeeds, one create
- * per prompt; in one process the queue keeps to the create window by itself (no 429 for the rate:
- * it counts a create from its answer, never before the server did); and the last video comes
- * within the bound against the account's own limit (the earliest its limits allow, counted from the
+ * per prompt; and the last video comes within the bound against the account's own limit (the earliest its limits allow, counted from the
  * first create): a measure of the outcome a user waits for, with room for n8n's unscaled overhead,
  * not a timer. The figures are printed.
  */
@@ -113,7 +112,6 @@ describe(`n8n ${n8nVersion()}, one process: ${BURST} webhook executions at once`
 		const measure = measureBurst(burst, await executionStatuses(rest, workflow.id, BURST), emulator, LIMITS);
 		step(`burst, n8n ${n8nVersion()} (${N8N_LINE}), one process: ${describeBurst(measure)}`);
 		expectEveryVideo(measure, burstPrompts, burst.answers);
-		expect(measure.tooMany.createLimit).toBe(0);
 		expect(measure.ratio).toBeLessThanOrEqual(ONE_PROCESS_BOUND);
 		// Items waited in the queue, and said so in n8n's log.
 		expect(n8n.output()).toMatch(/Luma Generate: item 0 waits for the account's create limits: position \d+ in the queue, about \d+ s/);
