@@ -23,6 +23,10 @@
  *
  * Called from bench/run.ts: `runBurstBench(tarball)` (section name `burst`), one row per case.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import type { LumaEmulator } from '../test/emulator/emulator';
 import type { AccountLimits, BurstMeasure } from '../e2e/lib/burst';
 import { accountEmulator, burstWorkflow, describeBurst, executionStatuses, fireBurst, measureBurst, webhookListening } from '../e2e/lib/burst';
@@ -30,7 +34,7 @@ import { activate } from '../e2e/lib/durable';
 import { writeCredentialFile, writeWorkflowFile } from '../e2e/lib/examples';
 import { queueHome, startPostgres, startRedis, startWorker } from '../e2e/lib/queue';
 import type { N8nRest, RunningN8n } from '../e2e/lib/runtime';
-import { buildAndPack, ensureRuntime, importFile, prepareHome, startLoggedIn, step } from '../e2e/lib/runtime';
+import { buildAndPack, ensureRuntime, importFile, prepareHome, ROOT, RUNTIME_DIR, startLoggedIn, step } from '../e2e/lib/runtime';
 
 /** A row of bench/RESULTS.md, as bench/run.ts records it. */
 export interface BurstRow {
@@ -131,8 +135,8 @@ async function oneProcessRows(tarball: string, apis: 'both' | 'unified', port: n
 	const tag = apis === 'both' ? 'Both' : 'Unif';
 	const workflows = new Map(
 		[1, SCALE].map((scale) => {
-			const path = pathOf(base, { executions: 0, generationS: 0, scale });
-			return [scale, burstWorkflow(`Burst${tag}${scale === 1 ? 'Real' : 'Fast'}Wf1`, path, { createsPerMinute: 20 / scale })];
+			const webhookPath = pathOf(base, { executions: 0, generationS: 0, scale });
+			return [scale, burstWorkflow(`Burst${tag}${scale === 1 ? 'Real' : 'Fast'}Wf1`, webhookPath, { createsPerMinute: 20 / scale })];
 		}),
 	);
 	await importFile(home, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));
@@ -163,10 +167,10 @@ async function queueModeRow(tarball: string): Promise<BurstRow> {
 		running.push(await startPostgres(ports.postgres));
 		running.push(await startRedis(ports.redis));
 		const mainHome = queueHome(await prepareHome('bench-burst-queue-main', tarball, 5730), ports, 'main');
-		const path = 'bench-burst-queue';
-		const workflow = burstWorkflow('BenchBurstQueue1', path, { createsPerMinute: 20 / SCALE });
+		const webhookPath = 'bench-burst-queue';
+		const workflow = burstWorkflow('BenchBurstQueue1', webhookPath, { createsPerMinute: 20 / SCALE });
 		await importFile(mainHome, 'credentials', writeCredentialFile(KEY, emulator.baseUrl));
-		await importFile(mainHome, 'workflow', writeWorkflowFile(path, [workflow]));
+		await importFile(mainHome, 'workflow', writeWorkflowFile(webhookPath, [workflow]));
 		const { n8n: main, rest } = await startLoggedIn(mainHome, 2_000_000);
 		running.push(main);
 		await activate(rest, workflow.id);
@@ -179,7 +183,7 @@ async function queueModeRow(tarball: string): Promise<BurstRow> {
 			running.push(worker);
 			workers.push(worker);
 		}
-		const row = await burstRow(`queue mode, main + ${QUEUE_WORKERS} workers`, main.url, rest, workflow.id, path, emulator, QUEUE_MODE, 1.1, 0);
+		const row = await burstRow(`queue mode, main + ${QUEUE_WORKERS} workers`, main.url, rest, workflow.id, webhookPath, emulator, QUEUE_MODE, 1.1, 0);
 		const perWorker = workers.map((worker) => (worker.output().match(/Worker finished execution/g) ?? []).length);
 		return { ...row, luma: `${row.luma}; executions per worker ${perWorker.join(' + ')}` };
 	} finally {
@@ -201,11 +205,51 @@ export async function runBurstBench(tarball?: string): Promise<BurstRow[]> {
 	return [...(await oneProcessRows(tarball, 'both', 5724)), ...(await oneProcessRows(tarball, 'unified', 5726)), await queueModeRow(tarball)];
 }
 
-// `node scripts/run-ts.js bench/burst.ts`: the rows on their own.
+export const BURST_HEADING = '## Many executions at once on one account (issues 19 and 24)';
+
+/** The burst section of bench/RESULTS.md: how it was measured and its rows. */
+export function burstSection(rows: BurstRow[], tookMs: number): string {
+	const n8nVersion = (JSON.parse(readFileSync(path.join(RUNTIME_DIR, 'node_modules', 'n8n', 'package.json'), 'utf8')) as { version: string }).version;
+	return `${BURST_HEADING}
+
+Measured on ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- burst\` (${Math.round(tookMs / 1000)} s), real n8n ${n8nVersion}, on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}.
+Each row: webhook executions fired at once (Webhook → Luma Generate → Luma Wait, one prompt each) against an emulated
+account allowing 20 creates a minute and 10 generations running; Luma Generate at its defaults but for Creates per
+Minute (20 per the emulator's minute). The measure is the time from the first create the server saw to the end of the
+last video on the server, against the earliest the account's limits allow it (every create sent the moment the server
+would stop refusing it, \`idealLastVideoMs\` in e2e/lib/burst.ts); on the unified-only gateway the bound adds one of
+Luma Wait's ask intervals. The 8 s rows run on the real clock; the others 10 times fast for the emulator (a 6 s minute)
+while n8n's own clock, and so its start-up and Luma Wait's 10 s asks, are not scaled: those rows are if anything
+pessimistic. Queue mode: a main and 3 workers on PostgreSQL and Redis, each worker with its own create queue.
+
+| figure | Luma Generate + Luma Wait | goal | met |
+|---|---|---|---|
+${rows.map((row) => `| ${row.figure} | ${row.luma} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`).join('\n')}
+`;
+}
+
+/** Puts the burst section into bench/RESULTS.md: replaces its old text, or goes before the next section. */
+export function writeBurstSection(rows: BurstRow[], tookMs: number): void {
+	const file = path.join(ROOT, 'bench', 'RESULTS.md');
+	const old = readFileSync(file, 'utf8');
+	const section = burstSection(rows, tookMs);
+	const at = old.indexOf(BURST_HEADING);
+	if (at >= 0) {
+		const next = old.indexOf('\n## ', at + BURST_HEADING.length);
+		writeFileSync(file, `${old.slice(0, at)}${section}${next < 0 ? '' : old.slice(next)}`);
+	} else {
+		const next = old.indexOf('\n## ');
+		writeFileSync(file, next < 0 ? `${old.trimEnd()}\n\n${section}` : `${old.slice(0, next + 1)}${section}\n${old.slice(next + 1)}`);
+	}
+}
+
+// `node scripts/run-ts.js bench/burst.ts`: the rows on their own, written into bench/RESULTS.md.
 if (require.main === module) {
+	const started = Date.now();
 	runBurstBench().then(
 		(rows) => {
-			for (const row of rows) console.log(`| ${row.figure} | ${row.luma} | ${row.loop || '–'} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`);
+			for (const row of rows) console.log(`| ${row.figure} | ${row.luma} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`);
+			writeBurstSection(rows, Date.now() - started);
 			if (rows.some((row) => !row.met)) process.exit(1);
 		},
 		(error: unknown) => {
