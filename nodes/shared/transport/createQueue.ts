@@ -136,7 +136,7 @@ export class CreateQueue {
 	 * lower limit): as many creates as this queue had in it, per the time from the oldest of them
 	 * to the moment the server takes one again.
 	 */
-	private learnedWindow?: { count: number; ms: number };
+	private learnedWindow?: { count: number; ms: number; until: number };
 	/** How many times a 429 taught the running limit (a create sent before the lesson brings no news). */
 	private lessons = 0;
 	/** When the latest 429 pause ends; how many pauses there were (a refused create's news is older when it was sent before the latest). */
@@ -238,6 +238,9 @@ export class CreateQueue {
 	 * moment its turn came), Infinity means when an answer or a report comes.
 	 */
 	private departureAt(now: number): number {
+		// A learned window holds for two of its lengths after the refusal that taught it: shares of
+		// the account change as other processes start and stop creating.
+		if (this.learnedWindow && now >= this.learnedWindow.until) this.learnedWindow = undefined;
 		const windows = [this.window(), ...(this.learnedWindow ? [this.learnedWindow] : [])];
 		const longest = Math.max(...windows.map((window) => window.ms));
 		this.answeredAt = this.answeredAt.filter((at) => at > now - longest);
@@ -372,12 +375,12 @@ export class CreateQueue {
 
 		entry.tooManyCount++;
 		const forRunning = this.learn(entry, outcome.cause ?? 'unknown', now);
-		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
 		if (forRunning && outcome.retryAfterMs !== undefined) {
 			const oldest = this.running.values().next().value;
 			if (oldest !== undefined) this.generationMs = Math.max(0, now + outcome.retryAfterMs - oldest);
 		}
 		this.pauseFor(entry, outcome.retryAfterMs, now);
+		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
 		if (entry.pausesBefore + 1 === this.pauses) this.pausedForRunning = forRunning;
 		if (entry.options.signal?.aborted) {
 			this.finish(entry);
@@ -437,7 +440,7 @@ export class CreateQueue {
 		const windowMs = now + retryAfterMs - recent[0];
 		const count = this.answeredAt.filter((at) => at >= recent[0]).length;
 		// Only ever tighter than Creates per Minute (both are kept to).
-		if (windowMs > 0 && count < this.window().count) this.learnedWindow = { count, ms: windowMs };
+		if (windowMs > 0 && count < this.window().count) this.learnedWindow = { count, ms: windowMs, until: now + 2 * windowMs };
 	}
 
 	/** A 429: nobody leaves before the pause ends. */
