@@ -103,7 +103,8 @@ describeOn(['2x'], `the editor of n8n ${n8nVersion()}`, () => {
 
 		await names.filter({ hasText: 'Luma Generate' }).first().click();
 		for (const action of ['Create a video from text', 'Create a video from images', 'Extend a video', 'Reverse extend a video', 'Interpolate between two videos']) {
-			await expect(page.getByText(action, { exact: true }).isVisible()).resolves.toBe(true);
+			// Waits for the action to show (the list renders after the click); fails if it never does.
+			await page.getByText(action, { exact: true }).waitFor({ state: 'visible' });
 		}
 		await shot(page, '3-luma-generate-actions');
 	});
@@ -122,7 +123,8 @@ describeOn(['2x'], `the editor of n8n ${n8nVersion()}`, () => {
 		await page.locator('[data-test-id=parameter-input-mode]').click();
 		await page.locator('.el-select-dropdown__item:visible', { hasText: 'Interpolate' }).click();
 		await page.locator('[data-test-id=parameter-input-firstGenerationId]').waitFor();
-		await page.waitForTimeout(500); // let the dropdown fade before the screenshot
+		// The dropdown fades out after the pick: the screenshot waits until no option shows.
+		await page.locator('.el-select-dropdown__item:visible').first().waitFor({ state: 'detached' });
 		expect(await page.locator('[data-test-id=parameter-input-secondGenerationId]').count()).toBe(1);
 		expect(await page.locator('[data-test-id=parameter-input-endImageUrl]').count()).toBe(0);
 		expect(await page.locator('[data-test-id=parameter-input-loop]').count()).toBe(0);
@@ -137,7 +139,8 @@ describeOn(['2x'], `the editor of n8n ${n8nVersion()}`, () => {
 		// The run takes the showcase's Max Wait (25 s) for its slow prompt.
 		const execution = await waitForExecution('LumaShowcase0001', 120_000);
 		expect(execution.status).toBe('success');
-		await page.waitForTimeout(1_000);
+		// The canvas learns of the run's end after the REST API: wait for the three branches' "1 item" labels.
+		await page.locator('[data-test-id=edge-label]', { hasText: '1 item' }).nth(2).waitFor();
 		await shot(page, '6-showcase-executed');
 		const outputs = page.locator('[data-test-id=canvas-node-output-handle]');
 		expect(await outputs.count()).toBeGreaterThan(0);
