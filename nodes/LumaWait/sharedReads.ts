@@ -15,7 +15,7 @@
  * nobody waits on it any more.
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
 
 import type { Generation, LumaState } from '../shared/generation';
 import { generationUuid, hasReached } from '../shared/generation';
@@ -159,12 +159,11 @@ export class Ticket {
 	/** A final refusal ends this run's wait with that error, raised on the run's own node. */
 	fail(error: Error): void {
 		if (this.left || this.expired) return;
-		const node = this.reader.ctx.getNode();
-		const foreign = (error instanceof NodeApiError || error instanceof NodeOperationError) && error.node !== node;
-		this.outcome = {
-			kind: 'error',
-			error: foreign ? new NodeOperationError(node, error.message, { description: (error as NodeApiError).description ?? undefined }) : error,
-		};
+		// The read may have gone out with another run's context: the error names this run's node,
+		// and keeps everything else (class, message, status, description).
+		const own = Object.assign(Object.create(Object.getPrototypeOf(error) as object) as Error, error, { message: error.message, stack: error.stack });
+		if ('node' in error) Object.defineProperty(own, 'node', { value: this.reader.ctx.getNode(), enumerable: true, configurable: true, writable: true });
+		this.outcome = { kind: 'error', error: own };
 		this.leave();
 	}
 }
