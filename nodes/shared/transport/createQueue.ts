@@ -374,7 +374,7 @@ export class CreateQueue {
 		}
 
 		entry.tooManyCount++;
-		const forRunning = this.learn(entry, outcome.cause ?? 'unknown', now);
+		const forRunning = this.learn(entry, outcome.cause ?? 'unknown');
 		if (forRunning && outcome.retryAfterMs !== undefined) {
 			const oldest = this.running.values().next().value;
 			if (oldest !== undefined) this.generationMs = Math.max(0, now + outcome.retryAfterMs - oldest);
@@ -415,15 +415,14 @@ export class CreateQueue {
 	}
 
 	/**
-	 * A 429 for running generations (or one that did not say, while the window had room by the
-	 * queue's count): the account holds as many as this queue has running. True when the 429 was
+	 * A 429 for running generations: the account holds as many as this queue has running. True when the 429 was
 	 * taken for the running limit. In queue mode another
 	 * process's generations count too, so this is this queue's share; it is relearned each time.
 	 */
-	private learn(entry: Entry, cause: TooManyCause, now: number): boolean {
-		const { count, ms } = this.window();
-		const windowHadRoom = this.answeredAt.filter((at) => at > now - ms).length < count;
-		if (cause === 'window' || (cause === 'unknown' && !windowHadRoom)) return false;
+	private learn(entry: Entry, cause: TooManyCause): boolean {
+		// Only a 429 that names running generations teaches: a bare "Too many requests" may be any
+		// limit of the gateway's, and is only waited out.
+		if (cause !== 'running') return false;
 		if (entry.lessonsBefore !== this.lessons) return true; // sent before the latest lesson: the same news
 		// Reports may have come between the server's refusal and now: what ran when it was sent counts too.
 		this.runningLimit = Math.max(1, this.running.size, entry.runningAtSend);
