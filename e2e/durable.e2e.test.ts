@@ -85,7 +85,15 @@ beforeAll(async () => {
 	// G: 6 creates a minute, so the third waits 10 s: kill after two.
 	await postWebhook(home, 'durable-create', { prompts: PROMPTS.inGenerate });
 	await waitUntil('two of G are created', () => idsOf(PROMPTS.inGenerate).length === 2);
-	await new Promise((resolve) => setTimeout(resolve, 1_500)); // n8n writes its log line after the answer
+	// n8n writes the "created generation" line after the create's answer: kill once both are in its log.
+	await waitUntil(
+		'n8n has logged both creates of G',
+		() => {
+			const logged = createsInLog(home).map((line) => line.id);
+			return idsOf(PROMPTS.inGenerate).every((id) => logged.includes(id));
+		},
+		60_000,
+	);
 	killedAt = Date.now();
 	await killHard(n8n);
 	({ n8n, rest } = await startLoggedIn(home));
