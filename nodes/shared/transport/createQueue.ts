@@ -13,6 +13,12 @@
  *   probe: accepted, one generation must have ended; refused, the queue pauses). Luma Wait tells
  *   the queue when a generation ended (`generationEnded`), which frees a place at once; without
  *   it the probes and the server's Retry-After find the freed places.
+ * - A learned limit and length are checked again, not kept for ever: at the limit, once in a
+ *   while (one learned length after the lesson, then every two while refused) one create
+ *   goes above the limit. Accepted, the limit was higher (another process's generations ended, or
+ *   the account grew): it rises by one and the next goes at once. Refused, the 429's Retry-After
+ *   tells again how long generations run. So queues of several processes on one account together
+ *   find its limit, and a length learned on other clips does not hold up shorter ones.
  * - A 429 pauses the whole queue (Retry-After when given, else a doubling backoff) and puts the
  *   refused create back in its place at the head of the line: a 429 never fails a create.
  *
@@ -86,6 +92,8 @@ interface Entry {
 	lessonsBefore: number;
 	/** How many of the queue's generations were running when it was last sent. */
 	runningAtSend: number;
+	/** Sent above the running limit to check it (see `growAt`). */
+	growth: boolean;
 	tooManyCount: number;
 	onAbort: () => void;
 }
@@ -139,6 +147,14 @@ export class CreateQueue {
 	private learnedWindow?: { count: number; ms: number; until: number };
 	/** How many times a 429 taught the running limit (a create sent before the lesson brings no news). */
 	private lessons = 0;
+	/**
+	 * ms since epoch: from then on, at the running limit, one create may go above it (a growth
+	 * probe). Set one learned length (× `growFactor`) after each running 429; now after an accepted
+	 * growth probe.
+	 */
+	private growAt = -Infinity;
+	/** 1, then 2 after a refused growth probe (few 429s), back to 1 when one is accepted. */
+	private growFactor = 1;
 	/** When the latest 429 pause ends; how many pauses there were (a refused create's news is older when it was sent before the latest). */
 	private pausedUntil = -Infinity;
 	/** Whether the latest pause was for running generations: a report of one ending then ends it. */
@@ -192,6 +208,7 @@ export class CreateQueue {
 				pausesBefore: 0,
 				lessonsBefore: 0,
 				runningAtSend: 0,
+				growth: false,
 				tooManyCount: 0,
 				onAbort: () => {
 					if (this.remove(entry)) entry.reject(new QueueCancelled());
@@ -259,6 +276,16 @@ export class CreateQueue {
 		// as many go as generations of ours should have ended by now, else when the next should end;
 		// before, one, then twice as many per acceptance.
 		if (this.running.size + this.inFlight >= this.runningLimit) {
+			// Once in a while one goes above the limit, to find places a learned limit or length hides.
+			const grow = this.inFlight === 0 ? Math.max(at, this.growAt) : Infinity;
+			return Math.min(grow, this.atLimitDeparture(now, at));
+		}
+		return at;
+	}
+
+	/** At the running limit: when the head may leave as a probe for a place of ours that freed. */
+	private atLimitDeparture(now: number, at: number): number {
+		{
 			if (this.generationMs === undefined) return this.inFlight >= this.probeWidth ? Infinity : at;
 			let due = 0;
 			let nextEnd = Infinity;
@@ -272,7 +299,12 @@ export class CreateQueue {
 			if (this.inFlight < due) return at;
 			return Math.max(at, nextEnd);
 		}
-		return at;
+	}
+
+	/** Whether a create leaving now goes above the running limit (a growth probe, not one for a place of ours). */
+	private isGrowth(now: number): boolean {
+		if (this.running.size + this.inFlight < this.runningLimit) return false;
+		return this.atLimitDeparture(now, this.pausedUntil) > now;
 	}
 
 	/** When the pump must look again: the next departure or the earliest deadline. */
@@ -336,6 +368,7 @@ export class CreateQueue {
 		entry.pausesBefore = this.pauses;
 		entry.lessonsBefore = this.lessons;
 		entry.runningAtSend = this.running.size;
+		entry.growth = this.isGrowth(now);
 		this.inFlight++;
 		this.forgetOld(now);
 		void this.attempt(entry); // calls `send` before it returns
@@ -379,6 +412,11 @@ export class CreateQueue {
 			const oldest = this.running.values().next().value;
 			if (oldest !== undefined) this.generationMs = Math.max(0, now + outcome.retryAfterMs - oldest);
 		}
+		if (forRunning) {
+			// The limit holds for a while: the next check after one learned length, then longer while refused.
+			if (entry.growth) this.growFactor = Math.min(2, 2 * this.growFactor);
+			this.growAt = now + this.growFactor * Math.max(this.generationMs ?? timing.minuteMs, timing.retryBaseMs);
+		}
 		this.pauseFor(entry, outcome.retryAfterMs, now);
 		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
 		if (entry.pausesBefore + 1 === this.pauses) this.pausedForRunning = forRunning;
@@ -400,7 +438,12 @@ export class CreateQueue {
 
 	/** An accepted create: one more generation running on the account. */
 	private countRunning(entry: Entry, generationId: string | undefined, now: number): void {
-		if (this.running.size >= this.runningLimit) {
+		if (entry.growth && entry.lessonsBefore === this.lessons) {
+			// Above the limit and accepted: the account holds more of ours than learned; look for the next place at once.
+			this.runningLimit = Math.max(this.runningLimit, this.running.size + 1);
+			this.growFactor = 1;
+			this.growAt = now;
+		} else if (this.running.size >= this.runningLimit) {
 			if (entry.lessonsBefore === this.lessons) {
 				// Accepted at the limit: one of ours must have ended meanwhile, unreported.
 				const oldest = this.running.keys().next().value;
