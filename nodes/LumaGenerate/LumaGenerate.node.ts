@@ -9,7 +9,8 @@ import { LumaGenerateV2 } from './v2/LumaGenerateV2';
  * (version 1 is frozen as released), a new node is version 2. n8n offers each version as an AI
  * Agent tool too (`lumaGenerateTool`), from `usableAsTool` on that version's description.
  * n8n 2.x keeps one tool per version; n8n 1.x (1.123) keeps the first tool it made under the
- * type's name alone, so in one 1.x process the tools of both versions run as that first version.
+ * type's name alone and runs the tool nodes of both versions on it, so each version's class
+ * describes both versions' fields and runs the node's own version (versions.ts).
  */
 export class LumaGenerate extends VersionedNodeType {
 	constructor() {

@@ -169,6 +169,25 @@ export const nodeTypes: INodeTypes = {
 	getKnownTypes: () => ({}),
 } as INodeTypes;
 
+/**
+ * Node types as n8n 1.x (1.123) serves tools: the tool variant of a type is built from the version
+ * first asked for and cached under the tool's type name alone, so every later node of that tool
+ * type, whatever its `typeVersion`, runs on that one object (n8n 2.x keys it by version too).
+ * Pass as `RunOptions.nodeTypes`; keep one across runs to share the cache as one 1.x process does.
+ */
+export function nodeTypesCachingToolsByName(): INodeTypes {
+	const tools = new Map<string, INodeType>();
+	return {
+		...nodeTypes,
+		getByNameAndVersion: (name: string, version?: number) => {
+			if (!name.endsWith('Tool')) return nodeTypes.getByNameAndVersion(name, version);
+			const base = NodeHelpers.getVersionedNodeType(nodeTypeMap[name.replace(/Tool$/, '')], version);
+			if (!tools.has(name)) tools.set(name, toolVariant(base));
+			return tools.get(name)!;
+		},
+	} as INodeTypes;
+}
+
 /** Applies the credential's own `authenticate` (generic headers resolved as n8n resolves them). */
 export class TestCredentialsHelper extends ICredentialsHelper {
 	constructor(private readonly credentials: Record<string, ICredentialDataDecryptedObject>) {
@@ -296,6 +315,8 @@ export interface RunOptions {
 	parentExecution?: RelatedExecution;
 	/** The workflow's id (default `test-workflow`). */
 	workflowId?: string;
+	/** The node types the engine gets (default `nodeTypes`; see `nodeTypesCachingToolsByName`). */
+	nodeTypes?: INodeTypes;
 }
 
 let executionCounter = 0;
@@ -318,7 +339,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 		id: workflowId,
 		nodes: options.nodes,
 		connections: options.connections,
-		nodeTypes,
+		nodeTypes: options.nodeTypes ?? nodeTypes,
 		active: false,
 	});
 	const mode: WorkflowExecuteMode = options.mode ?? (options.retryOf ? 'retry' : options.parentExecution ? 'integrated' : 'manual');

@@ -117,6 +117,6 @@ describe('the tool variant, version 2', () => {
 		const forTool = properties.filter((property) => property.name === 'videoUrl' && property.displayOptions?.show?.['@tool']);
 		expect(forTool).toHaveLength(1);
 		expect(forTool[0].default).toMatch(/^=\{\{ \$fromAI\('videoUrl', '[^']+', 'string'\) \}\}$/);
-		expect(forTool[0].displayOptions?.show).toEqual({ mode: ['editVideo', 'reframeVideo'], '@tool': [true] });
+		expect(forTool[0].displayOptions?.show).toEqual({ '@version': [2], mode: ['editVideo', 'reframeVideo'], '@tool': [true] });
 	});
 });

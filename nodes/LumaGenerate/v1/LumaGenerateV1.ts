@@ -4,8 +4,8 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { testApilaplasApi } from '../../shared/credentialTest';
 import { subtitleOf } from '../description';
 import { generate } from '../generate';
-import { MODES, versionDescription } from './description';
-import { readCreateRequestV1 } from './request';
+import { MODES } from './description';
+import { allVersionsProperties, requestBuilderOf } from '../versions';
 
 /**
  * Luma Generate version 1, as released: Ray 2, Ray Flash 2 and the retired Ray 1.6, five modes.
@@ -28,11 +28,13 @@ export class LumaGenerateV1 implements INodeType {
 			inputs: [NodeConnectionTypes.Main],
 			outputs: [NodeConnectionTypes.Main],
 			credentials: [{ name: 'apilaplasApi', required: true, testedBy: 'apilaplasApiTest' }],
-			properties: versionDescription,
+			// Both versions' fields: n8n 1.x may run a node of the other version as this one's tool (versions.ts).
+			properties: allVersionsProperties,
 		};
 	}
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await generate.call(this, readCreateRequestV1);
+		// The node's own version, not this class's: see versions.ts.
+		return await generate.call(this, requestBuilderOf(this));
 	}
 }

@@ -5,8 +5,7 @@ import { VIDEO_MODES } from '../../shared/models';
 import { testApilaplasApi } from '../../shared/credentialTest';
 import { subtitleOf } from '../description';
 import { generate } from '../generate';
-import { versionDescription } from './description';
-import { readCreateRequestV2 } from './request';
+import { allVersionsProperties, requestBuilderOf } from '../versions';
 
 /**
  * Luma Generate version 2: Ray 2, Ray Flash 2 and Ray 3.2 (HDR, EXR export, Edit Video, Reframe Video).
@@ -29,11 +28,13 @@ export class LumaGenerateV2 implements INodeType {
 			inputs: [NodeConnectionTypes.Main],
 			outputs: [NodeConnectionTypes.Main],
 			credentials: [{ name: 'apilaplasApi', required: true, testedBy: 'apilaplasApiTest' }],
-			properties: versionDescription,
+			// Both versions' fields: n8n 1.x may run a node of the other version as this one's tool (versions.ts).
+			properties: allVersionsProperties,
 		};
 	}
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await generate.call(this, readCreateRequestV2);
+		// The node's own version, not this class's: see versions.ts.
+		return await generate.call(this, requestBuilderOf(this));
 	}
 }

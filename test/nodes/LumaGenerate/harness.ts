@@ -3,7 +3,7 @@
  * a saved node (NodeHelpers.getNodeParameters for the node's typeVersion, which applies every
  * display option), then read as the node reads them. Expressions are limited to `={{ <JSON> }}`.
  */
-import type { IExecuteFunctions, INode, INodeParameters, INodeTypeDescription } from 'n8n-workflow';
+import type { IExecuteFunctions, INode, INodeParameters, INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
 export const UUID1 = '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9';
@@ -102,4 +102,15 @@ export function fieldsShown(type: INodeTypeDescription, values: INodeParameters,
 				?.map((option) => option.value ?? option.name)
 				.filter((choice) => !ADDED_OPTIONS.includes(choice as string)),
 		}));
+}
+
+/**
+ * The fields of `typeVersion` in a version's description: every version's class describes both
+ * versions' fields, each shown only for its own (`@version`, see nodes/LumaGenerate/versions.ts).
+ */
+export function fieldsOf(type: INodeTypeDescription, typeVersion: number): INodeProperties[] {
+	return type.properties.filter((property) => {
+		const versions = property.displayOptions?.show?.['@version'];
+		return versions === undefined || versions.includes(typeVersion);
+	});
 }

@@ -9,7 +9,7 @@ import { readCreateRequestV1 } from '../../../../nodes/LumaGenerate/v1/request';
 import { LumaGenerate } from '../../../../nodes/LumaGenerate/LumaGenerate.node';
 import recordedBodies from '../../fixtures/generate-v1-bodies.json';
 import recordedFields from '../../fixtures/generate-v1-fields.json';
-import { contextFor, fieldsShown, IMG_B, outcome, PROMPT, UUID1, UUID2 } from '../harness';
+import { contextFor, fieldsOf, fieldsShown, IMG_B, outcome, PROMPT, UUID1, UUID2 } from '../harness';
 
 const v1: INodeTypeDescription = new LumaGenerate().getNodeType(1).description;
 
@@ -58,8 +58,8 @@ describe('version 1 sends what the release sent', () => {
 	});
 
 	test('Ray 1.6 is still offered; Ray 3.2 and its fields are not', () => {
-		const models = v1.properties.filter((property) => property.name === 'model').flatMap((property) => (property.options as Array<{ value: string }>).map((option) => option.value));
+		const models = fieldsOf(v1, 1).filter((property) => property.name === 'model').flatMap((property) => (property.options as Array<{ value: string }>).map((option) => option.value));
 		expect(models).toEqual(['ray-2', 'ray-flash-2', 'ray-1-6']);
-		expect(v1.properties.some((property) => ['hdr', 'exrExport', 'videoUrl'].includes(property.name))).toBe(false);
+		expect(fieldsOf(v1, 1).some((property) => ['hdr', 'exrExport', 'videoUrl'].includes(property.name))).toBe(false);
 	});
 });

@@ -11,7 +11,7 @@ import { readCreateRequestV2 } from '../../../../nodes/LumaGenerate/v2/request';
 import { APIS } from '../../../../nodes/shared/transport';
 import { validateCreate } from '../../../emulator/validate';
 import { validateUnifiedCreate } from '../../../emulator/validate-unified';
-import { contextFor, expr, IMG_A, IMG_B, load, nodeOf, outcome, PROMPT, random, rawContext, UUID1, UUID2, VIDEO } from '../harness';
+import { contextFor, expr, fieldsOf, IMG_A, IMG_B, load, nodeOf, outcome, PROMPT, random, rawContext, UUID1, UUID2, VIDEO } from '../harness';
 
 const current: INodeTypeDescription = new LumaGenerate().getNodeType(2).description;
 
@@ -268,7 +268,7 @@ describe('version 2 offers only what each model can do', () => {
 	});
 
 	test('Ray 1.6 is not offered (version 1 keeps it)', () => {
-		const offered = current.properties.filter((property) => property.name === 'model').flatMap((property) => (property.options as Array<{ value: string }>).map((option) => option.value));
+		const offered = fieldsOf(current, 2).filter((property) => property.name === 'model').flatMap((property) => (property.options as Array<{ value: string }>).map((option) => option.value));
 		expect(offered).not.toContain('ray-1-6');
 	});
 
@@ -290,7 +290,7 @@ describe('version 2 offers only what each model can do', () => {
 	});
 
 	test('the Mode list names each mode as errors do', () => {
-		const modes = current.properties.find((property) => property.name === 'mode');
+		const modes = fieldsOf(current, 2).find((property) => property.name === 'mode');
 		expect((modes?.options as Array<{ name: string; value: string }>).map(({ name, value }) => [value, name])).toEqual([
 			['editVideo', 'Edit Video'],
 			['extend', 'Extend'],
