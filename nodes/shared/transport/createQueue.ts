@@ -14,7 +14,7 @@
  *   the queue when a generation ended (`generationEnded`), which frees a place at once; without
  *   it the probes and the server's Retry-After find the freed places.
  * - A learned limit and length are checked again, not kept for ever: at the limit, once in a
- *   while (one learned length after the lesson, then every two while refused) one create
+ *   while (one learned length after the latest refusal for running generations) one create
  *   goes above the limit. Accepted, the limit was higher (another process's generations ended, or
  *   the account grew): it rises by one and the next goes at once. Refused, the 429's Retry-After
  *   tells again how long generations run. So queues of several processes on one account together
@@ -149,12 +149,10 @@ export class CreateQueue {
 	private lessons = 0;
 	/**
 	 * ms since epoch: from then on, at the running limit, one create may go above it (a growth
-	 * probe). Set one learned length (× `growFactor`) after each running 429; now after an accepted
-	 * growth probe.
+	 * probe). Set one learned length after each running 429 (at most one refusal per length); now
+	 * after an accepted growth probe.
 	 */
 	private growAt = -Infinity;
-	/** 1, then 2 after a refused growth probe (few 429s), back to 1 when one is accepted. */
-	private growFactor = 1;
 	/** When the latest 429 pause ends; how many pauses there were (a refused create's news is older when it was sent before the latest). */
 	private pausedUntil = -Infinity;
 	/** Whether the latest pause was for running generations: a report of one ending then ends it. */
@@ -413,9 +411,8 @@ export class CreateQueue {
 			if (oldest !== undefined) this.generationMs = Math.max(0, now + outcome.retryAfterMs - oldest);
 		}
 		if (forRunning) {
-			// The limit holds for a while: the next check after one learned length, then longer while refused.
-			if (entry.growth) this.growFactor = Math.min(2, 2 * this.growFactor);
-			this.growAt = now + this.growFactor * Math.max(this.generationMs ?? timing.minuteMs, timing.retryBaseMs);
+			// The limit holds for one learned length: the next check goes with the next round of places freed.
+			this.growAt = now + Math.max(this.generationMs ?? timing.minuteMs, timing.retryBaseMs);
 		}
 		this.pauseFor(entry, outcome.retryAfterMs, now);
 		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
@@ -441,7 +438,6 @@ export class CreateQueue {
 		if (entry.growth && entry.lessonsBefore === this.lessons) {
 			// Above the limit and accepted: the account holds more of ours than learned; look for the next place at once.
 			this.runningLimit = Math.max(this.runningLimit, this.running.size + 1);
-			this.growFactor = 1;
 			this.growAt = now;
 		} else if (this.running.size >= this.runningLimit) {
 			if (entry.lessonsBefore === this.lessons) {

@@ -394,6 +394,41 @@ describe('the running limit, learned', () => {
 		expect(server.refusals()).toBeLessThanOrEqual(3 + 2 * 3);
 	});
 
+	test('a limit learned while another process held places grows back once they free: more of ours run at once than the share first learned', async () => {
+		const queue = freshQueue();
+		// An account of 4 running places whose generations last 40 ms (this test's clock); a 429 says
+		// when the earliest ends. Another process holds 2 places until our first burst is answered.
+		const LENGTH = 40;
+		const others = new Set(['other-1', 'other-2']);
+		const ours = new Map<string, number>(); // id → accepted at
+		let most = 0;
+		let refusals = 0;
+		let made = 0;
+		const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
+			await Promise.resolve();
+			const now = Date.now();
+			for (const [id, at] of ours) if (now - at >= LENGTH) ours.delete(id);
+			if (ours.size + others.size >= 4) {
+				refusals++;
+				if (refusals === 14) others.clear(); // the other process's end once our first burst (16 at once, 2 accepted) is answered
+				const earliest = Math.min(...[...ours.values()].map((at) => at + LENGTH), now + LENGTH);
+				return { tooMany: true, retryAfterMs: Math.max(1, earliest - now), cause: 'running' };
+			}
+			const id = `gen-${++made}`;
+			ours.set(id, now);
+			most = Math.max(most, ours.size);
+			return { tooMany: false, result: `${label} ${id}`, generationId: id };
+		};
+		const labels = Array.from({ length: 16 }, (_, index) => `#${index + 1}`);
+		const results = await Promise.all(labels.map((label) => queue.run(turn(6000), send(label))));
+		// All created, in arrival order, never refused as an error.
+		expect(results).toEqual(labels.map((label, index) => `${label} gen-${index + 1}`));
+		// Our first share was 2; the queue found the 4 places once the other process let them go.
+		expect(most).toBe(4);
+		expect(queue.state.runningLimit).toBe(4);
+		expect(refusals).toBeGreaterThan(0);
+	});
+
 	test('a 429 for the create rate teaches no running limit', async () => {
 		const queue = freshQueue();
 		const { send } = recorder();
