@@ -288,7 +288,12 @@ async function main(): Promise<void> {
 		const minuteMs = 60_000 * SCALE;
 		const pacing = await execute('BenchLumaPacing1', { queuedMs: 0, dreamingMs: 0 }, { createLimit: { count: 20, windowMs: minuteMs }, allowError: true });
 		const created = pacing.data.resultData.runData['Luma Generate']?.[0]?.data?.main[0]?.filter((item) => typeof item.json.id === 'string').length ?? 0;
-		const accepted = emulator.log.filter((entry) => entry.endpoint === 'create' && entry.status === 201).map((entry) => entry.at);
+		// When the server accepted each (its generation's createdAt, the moment its window counts), not
+		// when the request arrived: a request arrives before its body is read and the limit checked.
+		const accepted = [...emulator.generations.values()]
+			.filter((generation) => generation.request.prompt.startsWith('Benchmark pacing '))
+			.map((generation) => generation.createdAt)
+			.sort((a, b) => a - b);
 		const tooMany = emulator.count('create', (entry) => entry.status === 429);
 		// The most creates the server accepted in any minute (a sliding window, as the account counts),
 		// and the time for all 100 against the earliest the limit allows: the k·20-th create one minute
