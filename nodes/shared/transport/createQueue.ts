@@ -14,7 +14,7 @@
  *   the queue when a generation ended (`generationEnded`), which frees a place at once; without
  *   it the probes and the server's Retry-After find the freed places.
  * - A learned limit and length are checked again, not kept for ever: at the limit, once in a
- *   while (one learned length after the latest refusal for running generations) one create
+ *   while (half a learned length after the latest refusal for running generations, between two ends of ours) one create
  *   goes above the limit. Accepted, the limit was higher (another process's generations ended, or
  *   the account grew): it rises by one and the next goes at once. Refused, the 429's Retry-After
  *   tells again how long generations run. So queues of several processes on one account together
@@ -149,7 +149,7 @@ export class CreateQueue {
 	private lessons = 0;
 	/**
 	 * ms since epoch: from then on, at the running limit, one create may go above it (a growth
-	 * probe). Set one learned length after each running 429 (at most one refusal per length); now
+	 * probe). Set half a learned length after each running 429 (between two ends of ours); now
 	 * after an accepted growth probe.
 	 */
 	private growAt = -Infinity;
@@ -411,8 +411,9 @@ export class CreateQueue {
 			if (oldest !== undefined) this.generationMs = Math.max(0, now + outcome.retryAfterMs - oldest);
 		}
 		if (forRunning) {
-			// The limit holds for one learned length: the next check goes with the next round of places freed.
-			this.growAt = now + Math.max(this.generationMs ?? timing.minuteMs, timing.retryBaseMs);
+			// The next check half a learned length on: between two ends of ours, so that a place found
+			// then is not one of ours ending unreported (which would raise the limit past the account's).
+			this.growAt = now + Math.max((this.generationMs ?? timing.minuteMs) / 2, timing.retryBaseMs);
 		}
 		this.pauseFor(entry, outcome.retryAfterMs, now);
 		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
