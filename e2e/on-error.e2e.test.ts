@@ -4,7 +4,7 @@
  * bad items, and behind every output a Set node (n8n's Edit Fields) reading
  * `$('Items').item.json.sku`. Each branch must hold exactly its items, each resolving its own item.
  * The items, the faults and where each item lands are the table of `test/helpers/onErrorTable.ts`,
- * which the engine tests (`test/nodes/onError.test.ts`) run too.
+ * which the engine tests (`test/workflows/onError.test.ts`) run too.
  */
 import { randomUUID } from 'node:crypto';
 

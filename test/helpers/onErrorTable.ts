@@ -1,7 +1,7 @@
 /**
  * The On Error table: good and bad items for Luma Generate → Luma Wait, the faults the server
  * meets them with, and where each item must land under each On Error setting. One table for the
- * engine tests (`test/nodes/onError.test.ts`) and real n8n (`e2e/on-error.e2e.test.ts`), so both
+ * engine tests (`test/workflows/onError.test.ts`) and real n8n (`e2e/on-error.e2e.test.ts`), so both
  * check the same behaviour. Every expected value is written out here, not derived from the nodes.
  */
 import type { LumaEmulator } from '../emulator/emulator';

@@ -5,10 +5,10 @@
  */
 import type { INode } from 'n8n-workflow';
 
-import type { ScriptedFault } from '../emulator/emulator';
-import type { RunResult } from '../helpers/engine';
-import { chain, GENERATE_TYPE, items, logLines, node, runLoop, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
-import { useEmulator } from '../helpers/emulator';
+import type { ScriptedFault } from '../../emulator/emulator';
+import type { RunResult } from '../../helpers/engine';
+import { chain, GENERATE_TYPE, items, logLines, node, runLoop, runWorkflow, TRIGGER_TYPE } from '../../helpers/engine';
+import { useEmulator } from '../../helpers/emulator';
 
 const env = useEmulator();
 

@@ -6,9 +6,9 @@
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import type { ApiFlavour } from '../emulator/emulator';
-import { chain, GENERATE_TYPE, items, node, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
-import { useEmulator } from '../helpers/emulator';
+import type { ApiFlavour } from '../../emulator/emulator';
+import { chain, GENERATE_TYPE, items, node, runWorkflow, TRIGGER_TYPE } from '../../helpers/engine';
+import { useEmulator } from '../../helpers/emulator';
 
 const IMG_A = 'https://example.com/a.png';
 const IMG_B = 'https://example.com/b.png';

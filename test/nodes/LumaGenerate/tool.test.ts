@@ -1,7 +1,7 @@
 /** Luma Generate as an AI Agent tool: what the model reads back, and the cap over every call. */
-import { GENERATE_TOOL_TYPE, runLoop } from '../helpers/engine';
-import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
-import { useEmulator } from '../helpers/emulator';
+import { GENERATE_TOOL_TYPE, runLoop } from '../../helpers/engine';
+import { LumaGenerate } from '../../../nodes/LumaGenerate/LumaGenerate.node';
+import { useEmulator } from '../../helpers/emulator';
 
 const env = useEmulator();
 

@@ -5,9 +5,9 @@
  */
 import type { INode } from 'n8n-workflow';
 
-import type { ApiName } from '../emulator/emulator';
-import { chain, GENERATE_TYPE, items, node, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
-import { useEmulator } from '../helpers/emulator';
+import type { ApiName } from '../../emulator/emulator';
+import { chain, GENERATE_TYPE, items, node, runWorkflow, TRIGGER_TYPE } from '../../helpers/engine';
+import { useEmulator } from '../../helpers/emulator';
 
 const NEVER = 1e12;
 const UNKNOWN = '3b7f1f4e-9c55-4c2e-8f0a-6d1d2b9e7a10';

@@ -4,7 +4,7 @@ import {
 	normalizeGeneration,
 	normalizeGenerations,
 	UnreadableAnswerError,
-} from '../../nodes/shared/generation';
+} from '../../../nodes/shared/generation';
 
 const ID = '0f3ea4aa-10e7-4dae-af0b-263ab4ac45f9';
 

@@ -1,8 +1,8 @@
 /** Luma Generate in n8n's real engine against the emulator: what it sends, refuses and never repeats. */
 import type { INode } from 'n8n-workflow';
 
-import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
-import { TEST_KEY, useEmulator } from '../helpers/emulator';
+import { chain, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE } from '../../helpers/engine';
+import { TEST_KEY, useEmulator } from '../../helpers/emulator';
 
 const env = useEmulator();
 

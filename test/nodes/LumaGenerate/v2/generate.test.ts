@@ -5,9 +5,9 @@
  */
 import type { INode } from 'n8n-workflow';
 
-import { LumaGenerate } from '../../nodes/LumaGenerate/LumaGenerate.node';
-import { chain, GENERATE_TOOL_TYPE, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE } from '../helpers/engine';
-import { TEST_KEY, useEmulator } from '../helpers/emulator';
+import { LumaGenerate } from '../../../../nodes/LumaGenerate/LumaGenerate.node';
+import { chain, GENERATE_TOOL_TYPE, GENERATE_TYPE, items, logLines, node, runWorkflow, TRIGGER_TYPE } from '../../../helpers/engine';
+import { TEST_KEY, useEmulator } from '../../../helpers/emulator';
 
 const env = useEmulator();
 
