@@ -7,8 +7,20 @@
  * versions' fields, each shown only for its version (`@version`), as the single class before
  * the split did. v1/description.ts and v2/description.ts stay the one source of each version's fields.
  */
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+	INodeType,
+	INodeTypeBaseDescription,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { testApilaplasApi } from '../shared/credentialTest';
+import type { VideoMode } from '../shared/models';
+import { subtitleOf } from './description';
+import { generate } from './generate';
 import type { RequestBuilder } from './request';
 import { versionDescription as v1Properties } from './v1/description';
 import { readCreateRequestV1 } from './v1/request';
@@ -34,4 +46,32 @@ export const allVersionsProperties: INodeProperties[] = [...onlyInVersion(1, v1P
  */
 export function requestBuilderOf(ctx: IExecuteFunctions): RequestBuilder {
 	return ctx.getNode().typeVersion < 2 ? readCreateRequestV1 : readCreateRequestV2;
+}
+
+/**
+ * One version of Luma Generate as n8n sees it: that version's number and subtitle (its modes'
+ * names), both versions' fields, and a run of the node's own version. v1/ and v2/ each make one.
+ */
+export class LumaGenerateVersion implements INodeType {
+	description: INodeTypeDescription;
+
+	methods = { credentialTest: { apilaplasApiTest: testApilaplasApi } };
+
+	constructor(baseDescription: INodeTypeBaseDescription, version: number, modes: readonly VideoMode[]) {
+		this.description = {
+			...baseDescription,
+			version,
+			subtitle: subtitleOf(modes),
+			defaults: { name: 'Luma Generate' },
+			usableAsTool: true,
+			inputs: [NodeConnectionTypes.Main],
+			outputs: [NodeConnectionTypes.Main],
+			credentials: [{ name: 'apilaplasApi', required: true, testedBy: 'apilaplasApiTest' }],
+			properties: allVersionsProperties,
+		};
+	}
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await generate.call(this, requestBuilderOf(this));
+	}
 }

@@ -1,40 +1,15 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeBaseDescription, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
+import type { INodeTypeBaseDescription } from 'n8n-workflow';
 
 import { VIDEO_MODES } from '../../shared/models';
-import { testApilaplasApi } from '../../shared/credentialTest';
-import { subtitleOf } from '../description';
-import { generate } from '../generate';
-import { allVersionsProperties, requestBuilderOf } from '../versions';
+import { LumaGenerateVersion } from '../versions';
 
 /**
  * Luma Generate version 2: Ray 2, Ray Flash 2 and Ray 3.2 (HDR, EXR export, Edit Video, Reframe Video).
  *
- * Not a `.node.ts` file: n8n loads it through LumaGenerate.node.ts (the one entry in package.json),
- * which also holds the icon n8n shows for every version.
+ * Not a `.node.ts` file: n8n loads it through LumaGenerate.node.ts (the one entry in package.json).
  */
-export class LumaGenerateV2 implements INodeType {
-	description: INodeTypeDescription;
-
-	methods = { credentialTest: { apilaplasApiTest: testApilaplasApi } };
-
+export class LumaGenerateV2 extends LumaGenerateVersion {
 	constructor(baseDescription: INodeTypeBaseDescription) {
-		this.description = {
-			...baseDescription,
-			version: 2,
-			subtitle: subtitleOf(VIDEO_MODES),
-			defaults: { name: 'Luma Generate' },
-			usableAsTool: true,
-			inputs: [NodeConnectionTypes.Main],
-			outputs: [NodeConnectionTypes.Main],
-			credentials: [{ name: 'apilaplasApi', required: true, testedBy: 'apilaplasApiTest' }],
-			// Both versions' fields: n8n 1.x may run a node of the other version as this one's tool (versions.ts).
-			properties: allVersionsProperties,
-		};
-	}
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		// The node's own version, not this class's: see versions.ts.
-		return await generate.call(this, requestBuilderOf(this));
+		super(baseDescription, 2, VIDEO_MODES);
 	}
 }
