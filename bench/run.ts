@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { LumaEmulator } from '../test/emulator/emulator';
-import type { WaitFigures } from './waits';
+import type { ApiRow, WaitFigures } from './waits';
 import { DOCS_LOOP_S, measure, sharedWaitsRows, spreadLengths } from './waits';
 import type { BurstRow } from './burst';
 import { runBurstBench, writeBurstSection } from './burst';
@@ -53,15 +53,6 @@ function record(row: Row): void {
 	step(`${row.met ? 'ok  ' : 'MISS'} ${row.figure}: ${row.luma}${row.loop ? ` | loop: ${row.loop}` : ''} (goal ${row.goal})`);
 }
 
-/** A row of the table of Luma Wait on each API (issue 18). */
-interface ApiRow {
-	figure: string;
-	unified: string;
-	longPoll: string;
-	docsLoop: string;
-	goal: string;
-	met: boolean;
-}
 
 const apiRows: ApiRow[] = [];
 function recordApi(row: ApiRow): void {

@@ -88,17 +88,22 @@ function figures(emulator: LumaEmulator, ids: string[], outputAt: number, allCom
 	};
 }
 
+/** n8n-core's engine (test/helpers/engine.ts), its settings and binary data in .e2e/bench-engine. */
+async function loadEngine(): Promise<typeof import('../test/helpers/engine')> {
+	// n8n-core reads N8N_USER_FOLDER when it loads.
+	const folder = path.join(STATE_DIR, 'bench-engine');
+	mkdirSync(folder, { recursive: true });
+	process.env.N8N_USER_FOLDER = folder;
+	process.env.N8N_ENCRYPTION_KEY ??= 'bench-encryption-key-not-secret';
+	return await import('../test/helpers/engine');
+}
+
 /**
  * Luma Wait (its defaults, Max Wait 1 h) for generations of `lengthsS` on a gateway serving only
  * `api`, through n8n's engine on a clock `1 / scale` times fast.
  */
 async function measureLumaWait(api: ApiName, lengthsS: number[], scale: number): Promise<WaitFigures> {
-	// n8n-core keeps its settings and binary data under N8N_USER_FOLDER; read when it loads.
-	const folder = path.join(STATE_DIR, 'bench-engine');
-	mkdirSync(folder, { recursive: true });
-	process.env.N8N_USER_FOLDER = folder;
-	process.env.N8N_ENCRYPTION_KEY ??= 'bench-encryption-key-not-secret';
-	const { chain, items, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } = await import('../test/helpers/engine');
+	const { chain, items, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } = await loadEngine();
 
 	scaleTiming(scale);
 	const emulator = await new LumaEmulator({ keys: [KEY], apis: api, holdMs: 30_000 * scale }).start();
@@ -143,11 +148,7 @@ const HOLD_S = 30;
  * generation of its own, all `lengthS` long, on a gateway serving only the Luma endpoint, one account.
  */
 async function measureShared(executions: number, lengthS: number, scale: number): Promise<SharedFigures> {
-	const folder = path.join(STATE_DIR, 'bench-engine');
-	mkdirSync(folder, { recursive: true });
-	process.env.N8N_USER_FOLDER = folder;
-	process.env.N8N_ENCRYPTION_KEY ??= 'bench-encryption-key-not-secret';
-	const { chain, items, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } = await import('../test/helpers/engine');
+	const { chain, items, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } = await loadEngine();
 
 	scaleTiming(scale);
 	const emulator = await new LumaEmulator({ keys: [KEY], apis: 'luma', holdMs: HOLD_S * 1000 * scale }).start();
@@ -217,7 +218,7 @@ export const BEFORE_SHARING = {
 };
 
 /** A row of the issue 18 table (see bench/run.ts): the figure, its value per column, the goal and whether it is met. */
-export interface SharedRow {
+export interface ApiRow {
 	figure: string;
 	unified: string;
 	longPoll: string;
@@ -231,7 +232,7 @@ export interface SharedRow {
  * windows): reads in flight at once (goal ≤ 2) and reads per hold window (goal ≤ ceil(50/50) + 1),
  * beside the figures before sharing (`BEFORE_SHARING`). Latencies in real-time units.
  */
-export async function sharedWaitsRows(scale: number): Promise<SharedRow[]> {
+export async function sharedWaitsRows(scale: number): Promise<ApiRow[]> {
 	const executions = 50;
 	const lengthS = 125;
 	const now = await measureSharedWaits(executions, lengthS, scale);
