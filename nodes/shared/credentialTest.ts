@@ -13,7 +13,7 @@ import type { ApiName } from './models';
 import type { ProbeVerdict } from './transport/probe';
 import { credentialTestProbe, diagnose } from './transport/probe';
 import { lumaApi } from './transport/luma';
-import { normalizeBaseUrl, readApiSetting } from './transport/request';
+import { normalizeBaseUrl, readApiSetting } from './transport/credentials';
 import { unifiedApi } from './transport/unified';
 
 /** Network failures, in words that say what to check. */

@@ -12,8 +12,9 @@ import { httpError, markNotCreated } from './errors';
 import { apiForCreate, relearn } from './gateway';
 import { lumaApi } from './luma';
 import { classifyProbe } from './probe';
-import type { QueueSettings } from './request';
-import { call, connection, jsonRequest, parseUrl } from './request';
+import { connection, parseUrl } from './credentials';
+import type { QueueSettings } from './queued';
+import { call, jsonRequest } from './request';
 import type { VideoApi } from './videoApi';
 
 /**

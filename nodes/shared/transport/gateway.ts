@@ -15,7 +15,8 @@ import { timing } from '../timing';
 import { lumaApi } from './luma';
 import type { ProbeVerdict } from './probe';
 import { classifyProbe, diagnose, PROBE_GENERATION_ID } from './probe';
-import { call, connection, jsonRequest } from './request';
+import { connection } from './credentials';
+import { call, jsonRequest } from './request';
 import { unifiedApi } from './unified';
 import type { VideoApi } from './videoApi';
 

@@ -2,7 +2,7 @@
  * The request loop: every request to the API goes through `call`, which sends it, retries what
  * is safe to retry (retry.ts), sends creates through the account's queue (queued.ts), and turns
  * every failure into an error a user can act on (errors.ts). The credential is read in
- * credentials.ts; the names below are re-exported for the modules that import them from here.
+ * credentials.ts.
  */
 import type { IExecuteFunctions, IHttpRequestMethods, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
@@ -28,10 +28,6 @@ import { sendQueued } from './queued';
 import type { RequestKind, SendResult } from './retry';
 import { ATTEMPTS, isRetryable, NOT_SENT_CODES, retryAfterOf, retryDelayMs } from './retry';
 
-export type { ApiSetting, Connection } from './credentials';
-export { accountKey, connection, CREDENTIAL_TYPE, DEFAULT_BASE_URL, normalizeBaseUrl, parseUrl, readApiSetting } from './credentials';
-export type { QueueSettings } from './queued';
-export type { RequestKind } from './retry';
 
 function errorCode(error: unknown): string {
 	let current: unknown = error;
