@@ -56,7 +56,7 @@ const QUEUE_MODE_BOUND = 1.3;
 /**
  * Queue mode where the create rate binds (short generations): each worker's queue keeps the full
  * Creates per Minute until the account's 429s teach it its share, and a 14 s burst pays that lesson
- * in full. Measured 1.03–1.54× on 1.x and 1.15–1.35× on 2.x, where the old evenly spacing queue
+ * in full. Measured 1.02–1.54× on both lines, where the old evenly spacing queue
  * measured 1.11–1.17×: here the sliding window is not yet better (docs/many-executions.md). The
  * bound catches a queue that loses its way (several times the limit), not a slow second.
  */
