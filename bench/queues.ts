@@ -46,6 +46,7 @@ async function runCase(c: Case): Promise<{ ratio: number; window: number; runnin
 		const queues = Array.from({ length: c.workers }, () => new CreateQueue());
 		const ends: number[] = [];
 		let firstSent = Infinity;
+		const started = Date.now();
 		const send = async (queue: CreateQueue, prompt: string): Promise<CreateAttempt<string>> => {
 			firstSent = Math.min(firstSent, Date.now());
 			const response = await fetch(emulator.baseUrl + GENERATION_PATH, {
@@ -53,7 +54,8 @@ async function runCase(c: Case): Promise<{ ratio: number; window: number; runnin
 				headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
 				body: JSON.stringify({ prompt, model: 'ray-2' }),
 			});
-			const body = (await response.json()) as { id: string };
+			const body = (await response.json()) as { id: string; message?: string };
+			if (process.env.TRACE) console.log(`${((Date.now() - started) / 1000).toFixed(2)} q${queues.indexOf(queue)} ${prompt}: ${response.status} ${response.status === 429 ? (body.message ?? JSON.stringify(body)) + ' ' + response.headers.get('retry-after') : ''} ${JSON.stringify(queue.state)}`);
 			if (response.status === 429) {
 				return { tooMany: true, retryAfterMs: retryAfterMs(response.headers.get('retry-after') ?? undefined), cause: tooManyCause(body) };
 			}
@@ -61,6 +63,7 @@ async function runCase(c: Case): Promise<{ ratio: number; window: number; runnin
 			// Luma Wait's shared long poll reports the end within a moment of it.
 			setTimeout(() => {
 				ends.push(Date.now());
+				if (process.env.TRACE) console.log(`${((Date.now() - started) / 1000).toFixed(2)} q${queues.indexOf(queue)} ${prompt} ended`);
 				queue.ended(body.id);
 			}, limits.generationMs + REPORT_DELAY_MS);
 			return { tooMany: false, result: body.id, generationId: body.id };
@@ -87,7 +90,7 @@ async function runCase(c: Case): Promise<{ ratio: number; window: number; runnin
 
 async function main(): Promise<void> {
 	const runs = Number(process.argv[2] ?? 3);
-	for (const c of CASES) {
+	for (const c of CASES.filter((each) => !process.env.CASE || each.name.includes(process.env.CASE))) {
 		const results: string[] = [];
 		for (let run = 0; run < runs; run++) {
 			const r = await runCase(c);

@@ -19,6 +19,11 @@
  *   the account grew): it rises by one and the next goes at once. Refused, the 429's Retry-After
  *   tells again how long generations run. So queues of several processes on one account together
  *   find its limit, and a length learned on other clips does not hold up shorter ones.
+ * - A 429 for the create rate with Retry-After, when the account's window is tighter than Creates
+ *   per Minute (another process creates on it too), teaches this queue its share of the window.
+ *   Beyond the share one create at a time goes as a probe (accepted, the share grows by one and the
+ *   next goes at once; refused, the next probe a share's spacing later), so a share grows back as
+ *   soon as the other process stops.
  * - A 429 pauses the whole queue (Retry-After when given, else a doubling backoff) and puts the
  *   refused create back in its place at the head of the line: a 429 never fails a create.
  *
@@ -94,6 +99,8 @@ interface Entry {
 	runningAtSend: number;
 	/** Sent above the running limit to check it (see `growAt`). */
 	growth: boolean;
+	/** Sent beyond the learned create window to check it (see `departureAt`). */
+	windowProbe: boolean;
 	tooManyCount: number;
 	onAbort: () => void;
 }
@@ -145,6 +152,12 @@ export class CreateQueue {
 	 * to the moment the server takes one again.
 	 */
 	private learnedWindow?: { count: number; ms: number; until: number };
+	/**
+	 * ms since epoch: from then on one create may go beyond the learned window. After a refused
+	 * probe, one share's spacing (`ms / count`) after the server takes creates again, so that two
+	 * queues at their shares do not both chase every place the window frees; now after an accepted one.
+	 */
+	private windowProbeAt = -Infinity;
 	/** How many times a 429 taught the running limit (a create sent before the lesson brings no news). */
 	private lessons = 0;
 	/**
@@ -207,6 +220,7 @@ export class CreateQueue {
 				lessonsBefore: 0,
 				runningAtSend: 0,
 				growth: false,
+				windowProbe: false,
 				tooManyCount: 0,
 				onAbort: () => {
 					if (this.remove(entry)) entry.reject(new QueueCancelled());
@@ -256,17 +270,15 @@ export class CreateQueue {
 		// A learned window holds for two of its lengths after the refusal that taught it: shares of
 		// the account change as other processes start and stop creating.
 		if (this.learnedWindow && now >= this.learnedWindow.until) this.learnedWindow = undefined;
-		const windows = [this.window(), ...(this.learnedWindow ? [this.learnedWindow] : [])];
-		const longest = Math.max(...windows.map((window) => window.ms));
-		this.answeredAt = this.answeredAt.filter((at) => at > now - longest);
-		let at = this.pausedUntil;
-		// Each window: the create leaves once fewer than `count` are in it (sent, or answered within `ms`).
-		for (const { count, ms } of windows) {
-			const inWindow = this.answeredAt.filter((answered) => answered > now - ms);
-			const over = this.inFlight + inWindow.length - count;
-			if (over < 0) continue;
-			if (over >= inWindow.length) return Infinity; // full of creates still on their way
-			at = Math.max(at, inWindow[over] + ms);
+		const configured = this.window();
+		this.answeredAt = this.answeredAt.filter((at) => at > now - Math.max(configured.ms, this.learnedWindow?.ms ?? 0));
+		let at = Math.max(this.pausedUntil, this.windowDeparture(configured, now));
+		// A learned window is this queue's share as it was when the server refused: beyond it one create
+		// at a time goes as a probe (accepted, the share grows by one and the next may go; refused, the
+		// 429's Retry-After pauses the queue), so a share grows back as other processes stop creating.
+		if (this.learnedWindow && this.windowDeparture(this.learnedWindow, now) > at) {
+			if (this.inFlight > 0) return Infinity;
+			at = Math.max(at, this.windowProbeAt);
 		}
 		// At the running limit creates go as probes: accepted, a place had freed; refused, the 429's
 		// Retry-After says when one will. (Waiting for reports instead would cost up to one of Luma
@@ -279,6 +291,18 @@ export class CreateQueue {
 			return Math.min(grow, this.atLimitDeparture(now, at));
 		}
 		return at;
+	}
+
+	/**
+	 * When a window lets the next create leave: once fewer than `count` are in it (sent, or
+	 * answered within `ms`). -Infinity when it has room; Infinity when full of creates on their way.
+	 */
+	private windowDeparture({ count, ms }: { count: number; ms: number }, now: number): number {
+		const inWindow = this.answeredAt.filter((answered) => answered > now - ms);
+		const over = this.inFlight + inWindow.length - count;
+		if (over < 0) return -Infinity;
+		if (over >= inWindow.length) return Infinity;
+		return inWindow[over] + ms;
 	}
 
 	/** At the running limit: when the head may leave as a probe for a place of ours that freed. */
@@ -367,6 +391,7 @@ export class CreateQueue {
 		entry.lessonsBefore = this.lessons;
 		entry.runningAtSend = this.running.size;
 		entry.growth = this.isGrowth(now);
+		entry.windowProbe = this.learnedWindow !== undefined && this.windowDeparture(this.learnedWindow, now) > now;
 		this.inFlight++;
 		this.forgetOld(now);
 		void this.attempt(entry); // calls `send` before it returns
@@ -396,6 +421,12 @@ export class CreateQueue {
 		const now = Date.now();
 		if (!outcome.tooMany) {
 			if (entry.pausesBefore === this.pauses) this.backoffs = 0;
+			if (entry.windowProbe && this.learnedWindow) {
+				// Beyond the learned share and accepted: the share is larger now.
+				this.learnedWindow.count++;
+				this.windowProbeAt = now;
+				if (this.learnedWindow.count >= this.window().count) this.learnedWindow = undefined;
+			}
 			this.answeredAt.push(now);
 			this.countRunning(entry, outcome.generationId, now);
 			this.finish(entry);
@@ -417,6 +448,7 @@ export class CreateQueue {
 		}
 		this.pauseFor(entry, outcome.retryAfterMs, now);
 		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
+		if (entry.windowProbe && this.learnedWindow) this.windowProbeAt = this.pausedUntil + this.learnedWindow.ms / this.learnedWindow.count;
 		if (entry.pausesBefore + 1 === this.pauses) this.pausedForRunning = forRunning;
 		if (entry.options.signal?.aborted) {
 			this.finish(entry);

@@ -445,7 +445,7 @@ describe('the running limit, learned', () => {
 });
 
 describe('the create window, learned', () => {
-	test('a 429 for the create rate with Retry-After teaches the account\'s window: after one refusal of the burst, none more', async () => {
+	test('a 429 for the create rate with Retry-After teaches the account\'s window: after the refusals of the burst, at most one probe beyond it per window', async () => {
 		const queue = freshQueue();
 		// The account takes 3 creates per 100 ms (tighter than the node's 600 a minute: another
 		// process shares it, or Creates per Minute is set too high).
@@ -464,10 +464,39 @@ describe('the create window, learned', () => {
 		};
 		const labels = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 		await expect(Promise.all(labels.map((label) => queue.run(turn(600), send(label))))).resolves.toEqual(labels.map((label) => `created ${label}`));
-		// The first burst: 3 accepted, 5 refused (one lesson); then 3 per window, never refused.
-		expect(log.filter((line) => line.startsWith('429'))).toEqual(['429 D', '429 E', '429 F', '429 G', '429 H']);
+		// The first burst: 3 accepted, 5 refused (one lesson); then 3 per window, and beyond them at
+		// most one probe per later window (it finds whether the share grew): never a burst refused again.
+		const refused = log.filter((line) => line.startsWith('429'));
+		expect(refused.slice(0, 5)).toEqual(['429 D', '429 E', '429 F', '429 G', '429 H']);
+		expect(refused.length - 5).toBeLessThanOrEqual(2);
 		expect(log.filter((line) => line.startsWith('created'))).toEqual(labels.map((label) => `created ${label}`));
 		expect(queue.state.runningLimit).toBe(Infinity);
+	});
+
+	test('a share learned while another process created grows back as soon as it stops: beyond the share one create at a time, each accepted lets the next go', async () => {
+		const queue = freshQueue();
+		// The account takes 6 creates per 100 ms; another process holds 3 of them in the first window only.
+		const acceptedAt: number[] = [Date.now(), Date.now(), Date.now()];
+		const ours: number[] = [];
+		let pauseEnd = Infinity;
+		const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
+			const now = Date.now();
+			const inWindow = acceptedAt.filter((at) => at > now - 100);
+			if (inWindow.length >= 6) {
+				pauseEnd = Math.min(pauseEnd, inWindow[0] + 100);
+				return { tooMany: true, retryAfterMs: inWindow[0] + 100 - now, cause: 'window' };
+			}
+			acceptedAt.push(now);
+			ours.push(now);
+			return { tooMany: false, result: label };
+		};
+		const labels = Array.from({ length: 12 }, (_, index) => `#${index}`);
+		await expect(Promise.all(labels.map((label) => queue.run(turn(600), send(label))))).resolves.toEqual(labels);
+		// The lesson: 3 of ours in the first window. In the window that opens when the server takes
+		// creates again, ours fill the account's 6 (the learned share of 3 would let 3 through).
+		const afterPause = ours.filter((at) => at >= pauseEnd && at < pauseEnd + 100);
+		expect(ours.filter((at) => at < pauseEnd)).toHaveLength(3);
+		expect(afterPause.length).toBeGreaterThanOrEqual(5);
 	});
 });
 
