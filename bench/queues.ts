@@ -6,7 +6,8 @@
  * own limit, and the 429s by limit. Seconds per case, so the queue's rules can be compared quickly;
  * `npm run bench` measures the same in real n8n.
  *
- * Usage: node scripts/run-ts.js bench/queues.ts [runs per case, default 3]
+ * Usage: node scripts/run-ts.js bench/queues.ts [runs per case, default 3]. `CASE=<part of a name>`
+ * runs the matching cases only; `TRACE=1` prints every create's answer and every end as they come.
  */
 import type { AccountLimits } from '../e2e/lib/burst';
 import { accountEmulator, idealLastVideoMs } from '../e2e/lib/burst';
