@@ -378,8 +378,14 @@ class LongPollGroup extends Group {
 
 		const seen = (key: string, generation: Generation) => {
 			noteEnded(this.account, generation);
-			this.forEachTicket(key, (ticket) => ticket.seen(generation));
-			if (this.tickets.get(key)?.some((ticket) => ticket.left)) progressed = true;
+			this.forEachTicket(key, (ticket) => {
+				if (ticket.left) return;
+				const before = ticket.lastState;
+				ticket.seen(generation);
+				// News, so no backoff before the next read: a wait ended (its ticket is pruned at once,
+				// so this is the one place to see it), or a new state (a long poll may answer on any change).
+				if (ticket.left || ticket.lastState !== before) progressed = true;
+			});
 		};
 		const failed = (readKeys: string[], error: Error) => {
 			if (signal.aborted) return;
