@@ -13,12 +13,14 @@
  *   probe: accepted, one generation must have ended; refused, the queue pauses). Luma Wait tells
  *   the queue when a generation ended (`generationEnded`), which frees a place at once; without
  *   it the probes and the server's Retry-After find the freed places.
- * - A learned limit and length are checked again, not kept for ever: at the limit, once in a
- *   while (half a learned length after the latest refusal for running generations, between two ends of ours) one create
- *   goes above the limit. Accepted, the limit was higher (another process's generations ended, or
- *   the account grew): it rises by one and the next goes at once. Refused, the 429's Retry-After
- *   tells again how long generations run. So queues of several processes on one account together
- *   find its limit, and a length learned on other clips does not hold up shorter ones.
+ * - A learned limit and length are checked again, not kept for ever: at the limit one create goes
+ *   above it (a growth probe) a tenth of a generation after the account's next end (a running 429's
+ *   Retry-After), and no sooner than half a generation after the last refused probe. Accepted, the
+ *   limit was higher (another process has nothing left to send, or the account grew): it rises by
+ *   one and the next goes at once. Refused, the 429's Retry-After tells again how long generations
+ *   run and when the next check goes. So queues of several processes on one account together find
+ *   its limit, a place given up at a wave's end is taken within a tenth of a generation, and a
+ *   length learned on other clips does not hold up shorter ones.
  * - A 429 for the create rate with Retry-After, when the account's window is tighter than Creates
  *   per Minute (another process creates on it too), teaches this queue its share of the window.
  *   Beyond the share one create at a time goes as a probe (accepted, the share grows by one and the
@@ -162,8 +164,7 @@ export class CreateQueue {
 	private lessons = 0;
 	/**
 	 * ms since epoch: from then on, at the running limit, one create may go above it (a growth
-	 * probe). Set half a learned length after each running 429 (between two ends of ours); now
-	 * after an accepted growth probe.
+	 * probe). Set by each running 429 (`scheduleGrowth`); now after an accepted growth probe.
 	 */
 	private growAt = -Infinity;
 	/** When the latest 429 pause ends; how many pauses there were (a refused create's news is older when it was sent before the latest). */
@@ -441,11 +442,7 @@ export class CreateQueue {
 			const oldest = this.running.values().next().value;
 			if (oldest !== undefined) this.generationMs = Math.max(0, now + outcome.retryAfterMs - oldest);
 		}
-		if (forRunning) {
-			// The next check half a learned length on: between two ends of ours, so that a place found
-			// then is not one of ours ending unreported (which would raise the limit past the account's).
-			this.growAt = now + Math.max((this.generationMs ?? timing.minuteMs) / 2, timing.retryBaseMs);
-		}
+		if (forRunning) this.scheduleGrowth(entry, outcome.retryAfterMs, now);
 		this.pauseFor(entry, outcome.retryAfterMs, now);
 		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
 		if (entry.windowProbe && this.learnedWindow) this.windowProbeAt = this.pausedUntil + this.learnedWindow.ms / this.learnedWindow.count;
@@ -501,6 +498,26 @@ export class CreateQueue {
 		this.lessons++;
 		this.probeWidth = 1;
 		return true;
+	}
+
+	/**
+	 * After a running 429: when the next growth probe may go. Just after the account's next end
+	 * (the 429's Retry-After) and its settle, a tenth of a generation, in which the owners of the
+	 * ended generations take their places again: a place still free then is one another process gave
+	 * up (it has nothing left to send), so a queue with creates left finds it at once, not half a
+	 * generation later. No sooner than half a generation after a refused growth probe, so that
+	 * ends spread over a generation are not each chased by a probe; and a refusal of an ordinary
+	 * create (a place of ours sought a moment early) never brings the next probe forward.
+	 */
+	private scheduleGrowth(entry: Entry, retryAfterMs: number | undefined, now: number): void {
+		const lengthMs = this.generationMs ?? timing.minuteMs;
+		const floor = now + Math.max(lengthMs / 2, timing.retryBaseMs);
+		if (retryAfterMs === undefined) {
+			this.growAt = Math.max(this.growAt, floor);
+			return;
+		}
+		const afterNextEnd = now + retryAfterMs + lengthMs / 10;
+		this.growAt = Math.max(this.growAt, afterNextEnd, entry.growth ? floor : -Infinity);
 	}
 
 	/** A 429 for the create rate, `retryAfterMs` before the server takes one again: its window, as this queue saw it. */

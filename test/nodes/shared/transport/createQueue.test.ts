@@ -432,6 +432,82 @@ describe('the running limit, learned', () => {
 		expect(refusals).toBeGreaterThan(0);
 	});
 
+	test('queue mode: a place another process gives up at the end of its last generation is found just after that end, not half a generation later', async () => {
+		// A virtual clock: this test is about when a probe goes, which a busy machine must not move.
+		jest.useFakeTimers({ now: 1_000_000 });
+		try {
+			const queue = freshQueue();
+			const LENGTH = 1_000;
+			const start = Date.now();
+			// 4 places. Another process holds 2: one ends at 980 and it fills that place again at once
+			// (until 1980); the other ends at 1000 and it has nothing left to send: that place stays free.
+			const othersEnds = (at: number) => [at < 980 ? 980 : 1980, ...(at < 1000 ? [1000] : [])].map((end) => start + end);
+			const ours = new Map<string, number>(); // id → ends at
+			const accepted: number[] = [];
+			let made = 0;
+			const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
+				await Promise.resolve();
+				const now = Date.now();
+				for (const [id, end] of ours) if (now >= end) ours.delete(id);
+				// Retry-After: until the account's earliest end.
+				const ends = [...othersEnds(now - start), ...ours.values()];
+				if (ends.length >= 4) return { tooMany: true, retryAfterMs: Math.min(...ends) - now, cause: 'running' };
+				const id = `gen-${++made}`;
+				ours.set(id, now + LENGTH);
+				accepted.push(now - start);
+				return { tooMany: false, result: `${label} ${id}`, generationId: id };
+			};
+			const labels = ['A', 'B', 'C', 'D', 'E'];
+			const results = Promise.all(labels.map((label) => queue.run(turn(6000), send(label))));
+			await jest.advanceTimersByTimeAsync(3 * LENGTH);
+			await expect(results).resolves.toEqual(labels.map((label, index) => `${label} gen-${index + 1}`));
+			// Two at once (our share); two as ours end (sought at 980, the end a 429 named first: refused,
+			// a moment early); the fifth a tenth of a generation after that end, the time an owner has to
+			// take its place again: the free place is found then, not half a generation after the refusal.
+			expect(accepted).toEqual([0, 0, LENGTH, LENGTH, LENGTH + LENGTH / 10]);
+			expect(queue.state.runningLimit).toBe(3);
+		} finally {
+			jest.useRealTimers();
+		}
+	});
+
+	test('one process at its limit: one check above the limit per generation, just after the account\'s next end; every create in its wave', async () => {
+		jest.useFakeTimers({ now: 1_000_000 });
+		try {
+			const queue = freshQueue();
+			const LENGTH = 1_000;
+			const start = Date.now();
+			// 2 places, all ours; no reports: the queue finds the ends by the length Retry-After taught.
+			const ours: number[] = []; // ends at
+			const accepted: number[] = [];
+			let refusals = 0;
+			const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
+				await Promise.resolve();
+				const now = Date.now();
+				const running = ours.filter((end) => end > now);
+				if (running.length >= 2) {
+					refusals++;
+					return { tooMany: true, retryAfterMs: Math.min(...running) - now, cause: 'running' };
+				}
+				ours.push(now + LENGTH);
+				accepted.push(now - start);
+				return { tooMany: false, result: label };
+			};
+			const labels = Array.from({ length: 10 }, (_, index) => `#${index + 1}`);
+			const results = Promise.all(labels.map((label) => queue.run(turn(6000), send(label))));
+			await jest.advanceTimersByTimeAsync(6 * LENGTH);
+			await expect(results).resolves.toEqual(labels);
+			// Two a generation, each as the last two end: the account's own pace.
+			expect(accepted).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4].map((wave) => wave * LENGTH));
+			// The first burst's 8 refusals, then one check above the limit in each generation that still
+			// had creates waiting (the first three), a tenth of a generation after its wave: refused, as
+			// the account has no more places. (Checking half a generation after each refusal made two.)
+			expect(refusals).toBe(8 + 3);
+		} finally {
+			jest.useRealTimers();
+		}
+	});
+
 	test('a 429 for the create rate teaches no running limit', async () => {
 		const queue = freshQueue();
 		const { send } = recorder();
