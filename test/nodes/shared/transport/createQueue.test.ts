@@ -508,6 +508,48 @@ describe('the running limit, learned', () => {
 		}
 	});
 
+	test('queue mode: a Retry-After naming another process\'s end does not shorten the learned length, so ours are not sought before they end', async () => {
+		jest.useFakeTimers({ now: 1_000_000 });
+		try {
+			const queue = freshQueue();
+			const LENGTH = 1_000;
+			const start = Date.now();
+			// 4 places. Another process holds 2 of them for good: its generations started 200 ms before
+			// ours and each is followed at once by the next (ends at 800, 1800, 2800, …).
+			const othersNextEnd = (at: number) => start + 800 + Math.floor((at - start - 800) / LENGTH + 1) * LENGTH;
+			const ours: number[] = []; // ends at
+			const refusals: number[] = [];
+			const accepted: number[] = [];
+			const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
+				await Promise.resolve();
+				const now = Date.now();
+				const running = ours.filter((end) => end > now);
+				if (running.length + 2 >= 4) {
+					refusals.push(now - start);
+					return { tooMany: true, retryAfterMs: Math.min(othersNextEnd(now), ...running) - now, cause: 'running' };
+				}
+				ours.push(now + LENGTH);
+				accepted.push(now - start);
+				return { tooMany: false, result: label };
+			};
+			const labels = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+			const results = Promise.all(labels.map((label) => queue.run(turn(6000), send(label))));
+			await jest.advanceTimersByTimeAsync(5 * LENGTH);
+			await expect(results).resolves.toEqual(labels);
+			// Our two places, refilled as ours end.
+			expect(accepted).toEqual([0, 0, 1, 1, 2, 2, 3, 3].map((wave) => wave * LENGTH));
+			// The burst's 6 refusals; then the first length learned (800 ms, from the other process's
+			// end) costs our two places one early try each at 800. After that the only refusals are the
+			// checks above the limit (the ends alternate, so two a generation, each a tenth of a
+			// generation after the account's next end): never again a create of ours sought at the other
+			// process's end (1800, 2800), as when each Retry-After set the length.
+			expect(refusals.slice(0, 6)).toEqual([0, 0, 0, 0, 0, 0]);
+			expect(refusals.slice(6)).toEqual([800, 800, 1100, 1900, 2400, 2900]);
+		} finally {
+			jest.useRealTimers();
+		}
+	});
+
 	test('a 429 for the create rate teaches no running limit', async () => {
 		const queue = freshQueue();
 		const { send } = recorder();
