@@ -74,6 +74,48 @@ function holdLine(queue: CreateQueue) {
 	return { release: () => cancel.abort(), left };
 }
 
+/** The length of a generation in the virtual-clock tests (ms). */
+const LENGTH = 1_000;
+
+/** Runs `body` on jest's virtual clock (Date.now and timers): for tests about when a create goes, which a busy machine must not move. */
+async function onVirtualClock(body: () => Promise<void>): Promise<void> {
+	jest.useFakeTimers({ now: 1_000_000 });
+	try {
+		await body();
+	} finally {
+		jest.useRealTimers();
+	}
+}
+
+/**
+ * An account on the clock as it is now (times in ms from then): `places` generations may run at
+ * once; ours run `lengthMs`; `othersEnds(at)` are the ends of another process's generations running
+ * at `at`. A refusal's Retry-After runs to the account's earliest end. Records when each create was
+ * accepted and refused; `send(label)` resolves with the label.
+ */
+function virtualAccount(places: number, lengthMs: number, othersEnds: (at: number) => number[] = () => []) {
+	const start = Date.now();
+	const ours = new Map<string, number>(); // id → ends at
+	const accepted: number[] = [];
+	const refused: number[] = [];
+	let made = 0;
+	const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
+		await Promise.resolve();
+		const at = Date.now() - start;
+		for (const [id, end] of ours) if (at >= end) ours.delete(id);
+		const ends = [...othersEnds(at), ...ours.values()];
+		if (ends.length >= places) {
+			refused.push(at);
+			return { tooMany: true, retryAfterMs: Math.min(...ends) - at, cause: 'running' };
+		}
+		const id = `gen-${++made}`;
+		ours.set(id, at + lengthMs);
+		accepted.push(at);
+		return { tooMany: false, result: label, generationId: id };
+	};
+	return { send, accepted, refused };
+}
+
 describe('order and rate', () => {
 	test('60 creates from 6 executions at once: the first 20 leave together, in arrival order; then each as the window lets one more in', async () => {
 		const queue = freshQueue();
@@ -433,121 +475,61 @@ describe('the running limit, learned', () => {
 	});
 
 	test('queue mode: a place another process gives up at the end of its last generation is found just after that end, not half a generation later', async () => {
-		// A virtual clock: this test is about when a probe goes, which a busy machine must not move.
-		jest.useFakeTimers({ now: 1_000_000 });
-		try {
+		await onVirtualClock(async () => {
 			const queue = freshQueue();
-			const LENGTH = 1_000;
-			const start = Date.now();
 			// 4 places. Another process holds 2: one ends at 980 and it fills that place again at once
 			// (until 1980); the other ends at 1000 and it has nothing left to send: that place stays free.
-			const othersEnds = (at: number) => [at < 980 ? 980 : 1980, ...(at < 1000 ? [1000] : [])].map((end) => start + end);
-			const ours = new Map<string, number>(); // id → ends at
-			const accepted: number[] = [];
-			let made = 0;
-			const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
-				await Promise.resolve();
-				const now = Date.now();
-				for (const [id, end] of ours) if (now >= end) ours.delete(id);
-				// Retry-After: until the account's earliest end.
-				const ends = [...othersEnds(now - start), ...ours.values()];
-				if (ends.length >= 4) return { tooMany: true, retryAfterMs: Math.min(...ends) - now, cause: 'running' };
-				const id = `gen-${++made}`;
-				ours.set(id, now + LENGTH);
-				accepted.push(now - start);
-				return { tooMany: false, result: `${label} ${id}`, generationId: id };
-			};
+			const account = virtualAccount(4, LENGTH, (at) => [at < 980 ? 980 : 1980, ...(at < 1000 ? [1000] : [])]);
 			const labels = ['A', 'B', 'C', 'D', 'E'];
-			const results = Promise.all(labels.map((label) => queue.run(turn(6000), send(label))));
+			const results = Promise.all(labels.map((label) => queue.run(turn(6000), account.send(label))));
 			await jest.advanceTimersByTimeAsync(3 * LENGTH);
-			await expect(results).resolves.toEqual(labels.map((label, index) => `${label} gen-${index + 1}`));
+			await expect(results).resolves.toEqual(labels);
 			// Two at once (our share); two as ours end (sought at 980, the end a 429 named first: refused,
 			// a moment early); the fifth a tenth of a generation after that end, the time an owner has to
 			// take its place again: the free place is found then, not half a generation after the refusal.
-			expect(accepted).toEqual([0, 0, LENGTH, LENGTH, LENGTH + LENGTH / 10]);
+			expect(account.accepted).toEqual([0, 0, LENGTH, LENGTH, LENGTH + LENGTH / 10]);
 			expect(queue.state.runningLimit).toBe(3);
-		} finally {
-			jest.useRealTimers();
-		}
+		});
 	});
 
 	test('one process at its limit: one check above the limit per generation, just after the account\'s next end; every create in its wave', async () => {
-		jest.useFakeTimers({ now: 1_000_000 });
-		try {
+		await onVirtualClock(async () => {
 			const queue = freshQueue();
-			const LENGTH = 1_000;
-			const start = Date.now();
 			// 2 places, all ours; no reports: the queue finds the ends by the length Retry-After taught.
-			const ours: number[] = []; // ends at
-			const accepted: number[] = [];
-			let refusals = 0;
-			const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
-				await Promise.resolve();
-				const now = Date.now();
-				const running = ours.filter((end) => end > now);
-				if (running.length >= 2) {
-					refusals++;
-					return { tooMany: true, retryAfterMs: Math.min(...running) - now, cause: 'running' };
-				}
-				ours.push(now + LENGTH);
-				accepted.push(now - start);
-				return { tooMany: false, result: label };
-			};
+			const account = virtualAccount(2, LENGTH);
 			const labels = Array.from({ length: 10 }, (_, index) => `#${index + 1}`);
-			const results = Promise.all(labels.map((label) => queue.run(turn(6000), send(label))));
+			const results = Promise.all(labels.map((label) => queue.run(turn(6000), account.send(label))));
 			await jest.advanceTimersByTimeAsync(6 * LENGTH);
 			await expect(results).resolves.toEqual(labels);
 			// Two a generation, each as the last two end: the account's own pace.
-			expect(accepted).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4].map((wave) => wave * LENGTH));
+			expect(account.accepted).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4].map((wave) => wave * LENGTH));
 			// The first burst's 8 refusals, then one check above the limit in each generation that still
 			// had creates waiting (the first three), a tenth of a generation after its wave: refused, as
 			// the account has no more places. (Checking half a generation after each refusal made two.)
-			expect(refusals).toBe(8 + 3);
-		} finally {
-			jest.useRealTimers();
-		}
+			expect(account.refused).toHaveLength(8 + 3);
+		});
 	});
 
 	test('queue mode: a Retry-After naming another process\'s end does not shorten the learned length, so ours are not sought before they end', async () => {
-		jest.useFakeTimers({ now: 1_000_000 });
-		try {
+		await onVirtualClock(async () => {
 			const queue = freshQueue();
-			const LENGTH = 1_000;
-			const start = Date.now();
 			// 4 places. Another process holds 2 of them for good: its generations started 200 ms before
 			// ours and each is followed at once by the next (ends at 800, 1800, 2800, …).
-			const othersNextEnd = (at: number) => start + 800 + Math.floor((at - start - 800) / LENGTH + 1) * LENGTH;
-			const ours: number[] = []; // ends at
-			const refusals: number[] = [];
-			const accepted: number[] = [];
-			const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
-				await Promise.resolve();
-				const now = Date.now();
-				const running = ours.filter((end) => end > now);
-				if (running.length + 2 >= 4) {
-					refusals.push(now - start);
-					return { tooMany: true, retryAfterMs: Math.min(othersNextEnd(now), ...running) - now, cause: 'running' };
-				}
-				ours.push(now + LENGTH);
-				accepted.push(now - start);
-				return { tooMany: false, result: label };
-			};
+			const othersEnd = (at: number) => 800 + Math.floor((at - 800) / LENGTH + 1) * LENGTH;
+			const account = virtualAccount(4, LENGTH, (at) => [othersEnd(at), othersEnd(at)]);
 			const labels = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
-			const results = Promise.all(labels.map((label) => queue.run(turn(6000), send(label))));
+			const results = Promise.all(labels.map((label) => queue.run(turn(6000), account.send(label))));
 			await jest.advanceTimersByTimeAsync(5 * LENGTH);
 			await expect(results).resolves.toEqual(labels);
 			// Our two places, refilled as ours end.
-			expect(accepted).toEqual([0, 0, 1, 1, 2, 2, 3, 3].map((wave) => wave * LENGTH));
+			expect(account.accepted).toEqual([0, 0, 1, 1, 2, 2, 3, 3].map((wave) => wave * LENGTH));
 			// The burst's 6 refusals; then the first length learned (800 ms, from the other process's
 			// end) costs our two places one early try each at 800. After that the only refusals are the
 			// checks above the limit (the ends alternate, so two a generation, each a tenth of a
 			// generation after the account's next end): never again a create of ours sought at the other
 			// process's end (1800, 2800), as when each Retry-After set the length.
-			expect(refusals.slice(0, 6)).toEqual([0, 0, 0, 0, 0, 0]);
-			expect(refusals.slice(6)).toEqual([800, 800, 1100, 1900, 2400, 2900]);
-		} finally {
-			jest.useRealTimers();
-		}
+			expect(account.refused).toEqual([0, 0, 0, 0, 0, 0, 800, 800, 1100, 1900, 2400, 2900]);
+		});
 	});
 
 	test('a 429 for the create rate teaches no running limit', async () => {
