@@ -17,12 +17,10 @@
  *   above it (a growth probe) a tenth of a generation after the account's next end (a running 429's
  *   Retry-After), and no sooner than half a generation after the last refused probe. Accepted, the
  *   limit was higher (another process has nothing left to send, or the account grew): it rises by
- *   one and the next goes at once. Refused, the 429's Retry-After tells when the next check goes.
- *   So queues of several processes on one account together find its limit, and a place given up
- *   at a wave's end is taken within a tenth of a generation.
- * - The length is a lower bound from Retry-After (our oldest ends no sooner than the account's
- *   earliest end, which may be another process's), so it only rises by it; a reported end lowers
- *   it, so a length learned on longer clips does not hold up shorter ones.
+ *   one and the next goes at once. Refused, the 429's Retry-After tells again how long generations
+ *   run and when the next check goes. So queues of several processes on one account together find
+ *   its limit, a place given up at a wave's end is taken within a tenth of a generation, and a
+ *   length learned on other clips does not hold up shorter ones.
  * - A 429 for the create rate with Retry-After, when the account's window is tighter than Creates
  *   per Minute (another process creates on it too), teaches this queue its share of the window.
  *   Beyond the share one create at a time goes as a probe (accepted, the share grows by one and the
@@ -144,9 +142,9 @@ export class CreateQueue {
 	 */
 	private probeWidth = 1;
 	/**
-	 * How long a generation of ours runs: raised by a 429 for running generations with Retry-After
-	 * (our oldest ends no sooner than the account's earliest end), lowered by a reported end.
-	 * Undefined until learned.
+	 * How long a generation runs, learned from a 429 for running generations with Retry-After (the
+	 * time until the account's earliest end): the oldest generation of ours ends then. Undefined
+	 * until learned.
 	 */
 	private generationMs?: number;
 	/**
@@ -442,10 +440,7 @@ export class CreateQueue {
 		const forRunning = this.learn(entry, outcome.cause ?? 'unknown');
 		if (forRunning && outcome.retryAfterMs !== undefined) {
 			const oldest = this.running.values().next().value;
-			// Our oldest ends no sooner than the account's earliest end: a lower bound of our length, not
-			// the length (in queue mode the earliest end may be another process's, started before ours),
-			// so it only raises what was learned; a report of an end lowers it (`ended`).
-			if (oldest !== undefined) this.generationMs = Math.max(this.generationMs ?? 0, now + outcome.retryAfterMs - oldest);
+			if (oldest !== undefined) this.generationMs = Math.max(0, now + outcome.retryAfterMs - oldest);
 		}
 		if (forRunning) this.scheduleGrowth(entry, outcome.retryAfterMs, now);
 		this.pauseFor(entry, outcome.retryAfterMs, now);

@@ -510,28 +510,6 @@ describe('the running limit, learned', () => {
 		});
 	});
 
-	test('queue mode: a Retry-After naming another process\'s end does not shorten the learned length, so ours are not sought before they end', async () => {
-		await onVirtualClock(async () => {
-			const queue = freshQueue();
-			// 4 places. Another process holds 2 of them for good: its generations started 200 ms before
-			// ours and each is followed at once by the next (ends at 800, 1800, 2800, …).
-			const othersEnd = (at: number) => 800 + Math.floor((at - 800) / LENGTH + 1) * LENGTH;
-			const account = virtualAccount(4, LENGTH, (at) => [othersEnd(at), othersEnd(at)]);
-			const labels = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
-			const results = Promise.all(labels.map((label) => queue.run(turn(6000), account.send(label))));
-			await jest.advanceTimersByTimeAsync(5 * LENGTH);
-			await expect(results).resolves.toEqual(labels);
-			// Our two places, refilled as ours end.
-			expect(account.accepted).toEqual([0, 0, 1, 1, 2, 2, 3, 3].map((wave) => wave * LENGTH));
-			// The burst's 6 refusals; then the first length learned (800 ms, from the other process's
-			// end) costs our two places one early try each at 800. After that the only refusals are the
-			// checks above the limit (the ends alternate, so two a generation, each a tenth of a
-			// generation after the account's next end): never again a create of ours sought at the other
-			// process's end (1800, 2800), as when each Retry-After set the length.
-			expect(account.refused).toEqual([0, 0, 0, 0, 0, 0, 800, 800, 1100, 1900, 2400, 2900]);
-		});
-	});
-
 	test('a 429 for the create rate teaches no running limit', async () => {
 		const queue = freshQueue();
 		const { send } = recorder();
