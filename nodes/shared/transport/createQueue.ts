@@ -445,7 +445,7 @@ export class CreateQueue {
 		if (forRunning) this.scheduleGrowth(entry, outcome.retryAfterMs, now);
 		this.pauseFor(entry, outcome.retryAfterMs, now);
 		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
-		if (entry.windowProbe && this.learnedWindow) this.windowProbeAt = this.pausedUntil + this.learnedWindow.ms / this.learnedWindow.count;
+		if (entry.windowProbe && this.learnedWindow) this.windowProbeAt = this.pausedUntil;
 		if (entry.pausesBefore + 1 === this.pauses) this.pausedForRunning = forRunning;
 		if (entry.options.signal?.aborted) {
 			this.finish(entry);

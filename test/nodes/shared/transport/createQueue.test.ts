@@ -116,6 +116,35 @@ function virtualAccount(places: number, lengthMs: number, othersEnds: (at: numbe
 	return { send, accepted, refused };
 }
 
+/**
+ * An account whose create window binds (times in ms from now): at most `count` creates accepted
+ * in any `windowMs`; a refusal's Retry-After runs to when the oldest in the window turns `windowMs`
+ * old. `send(label)` resolves with the label; `acceptedAt(label)` is when it was accepted.
+ */
+function virtualWindowAccount(count: number, windowMs: number) {
+	const start = Date.now();
+	const accepted = new Map<string, number>();
+	let refusals = 0;
+	const send = (label: string) => async (): Promise<CreateAttempt<string>> => {
+		await Promise.resolve();
+		const at = Date.now() - start;
+		const inWindow = [...accepted.values()].filter((when) => when > at - windowMs).sort((x, y) => x - y);
+		if (inWindow.length >= count) {
+			refusals++;
+			return { tooMany: true, retryAfterMs: inWindow[0] + windowMs - at, cause: 'window' };
+		}
+		accepted.set(label, at);
+		return { tooMany: false, result: label };
+	};
+	return {
+		send,
+		acceptedAt: (label: string) => accepted.get(label),
+		get refusals() {
+			return refusals;
+		},
+	};
+}
+
 describe('order and rate', () => {
 	test('60 creates from 6 executions at once: the first 20 leave together, in arrival order; then each as the window lets one more in', async () => {
 		const queue = freshQueue();
@@ -575,6 +604,27 @@ describe('the create window, learned', () => {
 		const afterPause = ours.filter((at) => at >= pauseEnd && at < pauseEnd + 100);
 		expect(ours.filter((at) => at < pauseEnd)).toHaveLength(3);
 		expect(afterPause.length).toBeGreaterThanOrEqual(5);
+	});
+	test('two processes at the account\'s window: once the other stops, a share is beyond it again as soon as the server takes creates, not a share\'s spacing later', async () => {
+		await onVirtualClock(async () => {
+			// The account takes 4 creates per minute (600 ms on this clock); both queues are set higher.
+			// Process B sends 2 a minute (its own Creates per Minute) for two minutes, then stops.
+			const account = virtualWindowAccount(4, timing.minuteMs);
+			const ours = freshQueue();
+			const theirs = freshQueue();
+			const b = ['B1', 'B2', 'B3', 'B4'].map((label) => theirs.run(turn(2), account.send(label)));
+			const labels = Array.from({ length: 8 }, (_, index) => `A${index + 1}`);
+			const a = labels.map((label) => ours.run(turn(8), account.send(label)));
+			await jest.advanceTimersByTimeAsync(4 * timing.minuteMs);
+			await expect(Promise.all([...a, ...b])).resolves.toEqual([...labels, 'B1', 'B2', 'B3', 'B4']);
+			// Ours learns a share of 2 in the first minute; in the second its probe beyond the share is
+			// refused (B takes the other 2). In the third, B has stopped: the account's 4 are ours the
+			// moment the server takes creates again (a share's spacing later was 1.5 minutes, not 1).
+			const minute = timing.minuteMs;
+			expect(labels.map((label) => account.acceptedAt(label))).toEqual([0, 0, minute, minute, 2 * minute, 2 * minute, 2 * minute, 2 * minute]);
+			// The first burst's 6 refusals (8 sent, 2 places left), then the one probe of the second minute.
+			expect(account.refusals).toBe(7);
+		});
 	});
 });
 
