@@ -24,8 +24,9 @@
  * - A 429 for the create rate with Retry-After, when the account's window is tighter than Creates
  *   per Minute (another process creates on it too), teaches this queue its share of the window.
  *   Beyond the share one create at a time goes as a probe (accepted, the share grows by one and the
- *   next goes at once; refused, the next probe a share's spacing later), so a share grows back as
- *   soon as the other process stops.
+ *   next goes at once; refused, the next probe when the server takes creates again, as its
+ *   Retry-After says), so a share grows back as soon as the other process stops, not a share's
+ *   spacing later.
  * - A 429 pauses the whole queue (Retry-After when given, else a doubling backoff) and puts the
  *   refused create back in its place at the head of the line: a 429 never fails a create.
  *
@@ -154,12 +155,6 @@ export class CreateQueue {
 	 * to the moment the server takes one again.
 	 */
 	private learnedWindow?: { count: number; ms: number; until: number };
-	/**
-	 * ms since epoch: from then on one create may go beyond the learned window. After a refused
-	 * probe, one share's spacing (`ms / count`) after the server takes creates again, so that two
-	 * queues at their shares do not both chase every place the window frees; now after an accepted one.
-	 */
-	private windowProbeAt = -Infinity;
 	/** How many times a 429 taught the running limit (a create sent before the lesson brings no news). */
 	private lessons = 0;
 	/**
@@ -273,14 +268,11 @@ export class CreateQueue {
 		if (this.learnedWindow && now >= this.learnedWindow.until) this.learnedWindow = undefined;
 		const configured = this.window();
 		this.answeredAt = this.answeredAt.filter((at) => at > now - Math.max(configured.ms, this.learnedWindow?.ms ?? 0));
-		let at = Math.max(this.pausedUntil, this.windowDeparture(configured, now));
+		const at = Math.max(this.pausedUntil, this.windowDeparture(configured, now));
 		// A learned window is this queue's share as it was when the server refused: beyond it one create
 		// at a time goes as a probe (accepted, the share grows by one and the next may go; refused, the
 		// 429's Retry-After pauses the queue), so a share grows back as other processes stop creating.
-		if (this.learnedWindow && this.windowDeparture(this.learnedWindow, now) > at) {
-			if (this.inFlight > 0) return Infinity;
-			at = Math.max(at, this.windowProbeAt);
-		}
+		if (this.learnedWindow && this.windowDeparture(this.learnedWindow, now) > at && this.inFlight > 0) return Infinity;
 		// At the running limit creates go as probes: accepted, a place had freed; refused, the 429's
 		// Retry-After says when one will. (Waiting for reports instead would cost up to one of Luma
 		// Wait's ask intervals per place on the unified API.) Once the generations' length is known,
@@ -425,7 +417,6 @@ export class CreateQueue {
 			if (entry.windowProbe && this.learnedWindow) {
 				// Beyond the learned share and accepted: the share is larger now.
 				this.learnedWindow.count++;
-				this.windowProbeAt = now;
 				if (this.learnedWindow.count >= this.window().count) this.learnedWindow = undefined;
 			}
 			this.answeredAt.push(now);
@@ -445,7 +436,6 @@ export class CreateQueue {
 		if (forRunning) this.scheduleGrowth(entry, outcome.retryAfterMs, now);
 		this.pauseFor(entry, outcome.retryAfterMs, now);
 		if (!forRunning && outcome.retryAfterMs !== undefined && entry.pausesBefore + 1 === this.pauses) this.learnWindow(outcome.retryAfterMs, now);
-		if (entry.windowProbe && this.learnedWindow) this.windowProbeAt = this.pausedUntil;
 		if (entry.pausesBefore + 1 === this.pauses) this.pausedForRunning = forRunning;
 		if (entry.options.signal?.aborted) {
 			this.finish(entry);
