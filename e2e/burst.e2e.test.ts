@@ -60,8 +60,9 @@ const QUEUE_MODE_BOUND = 1.3;
 /**
  * Queue mode where the create rate binds (short generations): each worker's queue learns its share
  * of the account's window from a 429 and probes beyond it one create at a time, so a share grows
- * back as the other worker stops. Measured 1.14× on 2.x (before the probes: 1.02–1.65×, the old
- * evenly spacing queue 1.11–1.17×); `bench/queues.ts` models it at 1.01–1.06×.
+ * back as the other worker stops, a refused probe followed by the next at the server's next opening.
+ * Measured 1.03× on 2.x and 1.02× on 1.x (while a refused probe waited a share's spacing: 1.14×;
+ * before the probes: 1.02–1.65×; the old evenly spacing queue 1.11–1.17×).
  */
 const QUEUE_MODE_RATE_BOUND = 1.3;
 
