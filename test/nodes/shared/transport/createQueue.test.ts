@@ -605,7 +605,7 @@ describe('the create window, learned', () => {
 		expect(ours.filter((at) => at < pauseEnd)).toHaveLength(3);
 		expect(afterPause.length).toBeGreaterThanOrEqual(5);
 	});
-	test('two processes at the account\'s window: once the other stops, a share is beyond it again as soon as the server takes creates, not a share\'s spacing later', async () => {
+	test('two processes at the account\'s window: once the other stops, ours takes the whole window as soon as the server takes creates again, not a share\'s spacing later', async () => {
 		await onVirtualClock(async () => {
 			// The account takes 4 creates per minute (600 ms on this clock); both queues are set higher.
 			// Process B sends 2 a minute (its own Creates per Minute) for two minutes, then stops.
@@ -619,7 +619,8 @@ describe('the create window, learned', () => {
 			await expect(Promise.all([...a, ...b])).resolves.toEqual([...labels, 'B1', 'B2', 'B3', 'B4']);
 			// Ours learns a share of 2 in the first minute; in the second its probe beyond the share is
 			// refused (B takes the other 2). In the third, B has stopped: the account's 4 are ours the
-			// moment the server takes creates again (a share's spacing later was 1.5 minutes, not 1).
+			// moment the server takes creates again (waiting a share's spacing after it, the last two
+			// went at 2.5 minutes).
 			const minute = timing.minuteMs;
 			expect(labels.map((label) => account.acceptedAt(label))).toEqual([0, 0, minute, minute, 2 * minute, 2 * minute, 2 * minute, 2 * minute]);
 			// The first burst's 6 refusals (8 sent, 2 places left), then the one probe of the second minute.
