@@ -9,8 +9,9 @@
  * poll), the same on a unified-only gateway, and 60 of 8 s and 50 of 45 s in queue mode with 3
  * workers (each its own create queue; only the server's 429s keep them in step).
  *
- * The 8 s rows and queue mode run on the real clock. Otherwise time runs 10 times fast for the emulator (the account's minute is 6 s, a 2-minute generation
- * 12 s) and for Creates per Minute (200: the same 20 per 6 s). n8n's own clock and the nodes' other
+ * The 8 s rows and queue mode run on the real clock. Otherwise time runs 10 times fast for the
+ * emulator (the account's minute is 6 s, a 2-minute generation 12 s) and for Creates per Minute
+ * (200: the same 20 per 6 s). n8n's own clock and the nodes' other
  * delays are not scaled: n8n taking the webhook calls and starting the executions, Luma Wait's 10 s
  * between two asks on the unified API, a 429's backoff when no Retry-After came. So every figure
  * here is if anything worse than at real scale.
@@ -32,7 +33,7 @@ import type { AccountLimits, BurstMeasure } from '../e2e/lib/burst';
 import { accountEmulator, burstWorkflow, describeBurst, executionStatuses, fireBurst, measureBurst, webhookListening } from '../e2e/lib/burst';
 import { activate } from '../e2e/lib/durable';
 import { writeCredentialFile, writeWorkflowFile } from '../e2e/lib/examples';
-import { queueHome, startPostgres, startRedis, startWorker } from '../e2e/lib/queue';
+import { finishedExecutions, queueHome, startPostgres, startRedis, startWorker } from '../e2e/lib/queue';
 import type { N8nRest, RunningN8n } from '../e2e/lib/runtime';
 import { buildAndPack, ensureRuntime, importFile, prepareHome, ROOT, RUNTIME_DIR, startLoggedIn, step } from '../e2e/lib/runtime';
 
@@ -198,7 +199,7 @@ async function queueModeRows(tarball: string): Promise<BurstRow[]> {
 		let finishedBefore = workers.map(() => 0);
 		for (const burst of QUEUE_MODE) {
 			const row = await burstRow(`queue mode, main + ${QUEUE_WORKERS} workers`, main.url, rest, workflow.id, webhookPath, emulator, burst, 1.1, 0);
-			const finished = workers.map((worker) => (worker.output().match(/Worker finished execution/g) ?? []).length);
+			const finished = workers.map(finishedExecutions);
 			const perWorker = finished.map((count, index) => count - finishedBefore[index]);
 			finishedBefore = finished;
 			rows.push({ ...row, luma: `${row.luma}; executions per worker ${perWorker.join(' + ')}` });

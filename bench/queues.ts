@@ -7,7 +7,9 @@
  * `npm run bench` measures the same in real n8n.
  *
  * Usage: node scripts/run-ts.js bench/queues.ts [runs per case, default 3]. `CASE=<part of a name>`
- * runs the matching cases only; `SCALE=1` runs the account on the real clock (default 0.1); `TRACE=1` prints every create's answer and every end as they come.
+ * runs the matching cases only; `SCALE=1` runs the account on the real clock (default 0.1), and
+ * `SCALE_QUEUES=1` the queues' own delays at SCALE too; `TRACE=1` prints every create's answer and
+ * every end as they come.
  */
 import type { AccountLimits } from '../e2e/lib/burst';
 import { accountEmulator, idealLastVideoMs } from '../e2e/lib/burst';

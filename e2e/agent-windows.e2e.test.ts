@@ -35,7 +35,7 @@ import { FakeModel } from './lib/fake-model';
 import type { TimedCall } from './lib/mcp';
 import { MCP_CLIENT_TIMEOUT_MS, mcpListening, McpSession } from './lib/mcp';
 import type { QueuePorts } from './lib/queue';
-import { queueHome, startPostgres, startRedis, startWorker } from './lib/queue';
+import { finishedExecutions, queueHome, startPostgres, startRedis, startWorker } from './lib/queue';
 import type { N8nHome, N8nRest, RunningN8n } from './lib/runtime';
 import { describeOn, importFile, N8N_LINE, n8nVersion, prepareHome, startLoggedIn, step } from './lib/runtime';
 
@@ -360,9 +360,9 @@ describeOn(['2x', '1x'], `n8n ${n8nVersion()}, queue mode (main + 1 worker): the
 	});
 
 	test(`MCP Server Trigger, a 90 s video: the first wait answers in time with the id, a later one the video, one create; the tools run ${N8N_LINE === '2x' ? 'on the worker' : 'in main (1.x)'}`, async () => {
-		const finishedBefore = (worker.output().match(/Worker finished execution/g) ?? []).length;
+		const finishedBefore = finishedExecutions(worker);
 		const result = await mcpVideo(`${main.url}/mcp/${MCP_PATH}`, MCP_PROMPTS.queue);
-		const onWorker = (worker.output().match(/Worker finished execution/g) ?? []).length - finishedBefore;
+		const onWorker = finishedExecutions(worker) - finishedBefore;
 		const inWorker = createLogLine(worker.output(), result.id);
 		const inMain = createLogLine(main.output(), result.id);
 		step(`MCP, queue mode: ${onWorker} executions finished on the worker for ${1 + result.waits.length} tool calls; the create logged by the worker: ${inWorker ?? 'no'}; by main: ${inMain ?? 'no'}`);

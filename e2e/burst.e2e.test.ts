@@ -25,7 +25,7 @@ import type { AccountLimits, BurstMeasure } from './lib/burst';
 import { accountEmulator, burstWorkflow, describeBurst, executionStatuses, fireBurst, measureBurst, webhookListening } from './lib/burst';
 import { writeCredentialFile, writeWorkflowFile } from './lib/examples';
 import type { QueuePorts } from './lib/queue';
-import { queueHome, startPostgres, startRedis, startWorker } from './lib/queue';
+import { finishedExecutions, queueHome, startPostgres, startRedis, startWorker } from './lib/queue';
 import type { N8nHome, N8nRest, RunningN8n } from './lib/runtime';
 import { importFile, N8N_LINE, n8nVersion, prepareHome, startLoggedIn, step } from './lib/runtime';
 
@@ -170,7 +170,7 @@ describe(`n8n ${n8nVersion()}, queue mode with 2 workers: ${BURST} webhook execu
 		const burstPrompts = prompts('queue');
 		const burst = await fireBurst(main.url, 'luma-burst-queue', burstPrompts);
 		const measure = measureBurst(burst, await executionStatuses(rest, workflow.id, BURST), emulator, LIMITS);
-		const perWorker = workers.map((worker) => (worker.output().match(/Worker finished execution/g) ?? []).length);
+		const perWorker = workers.map(finishedExecutions);
 		step(`burst, n8n ${n8nVersion()} (${N8N_LINE}), queue mode, executions per worker ${perWorker.join(' + ')}: ${describeBurst(measure)}`);
 		expectEveryVideo(measure, burstPrompts, burst.answers);
 		expect(measure.ratio).toBeLessThanOrEqual(QUEUE_MODE_BOUND);
@@ -182,11 +182,11 @@ describe(`n8n ${n8nVersion()}, queue mode with 2 workers: ${BURST} webhook execu
 		emulator.configure(SHORT_TIMELINE);
 		emulator.resetCounters();
 		await webhookListening(main.url, 'luma-burst-queue-short');
-		const finishedBefore = workers.map((worker) => (worker.output().match(/Worker finished execution/g) ?? []).length);
+		const finishedBefore = workers.map(finishedExecutions);
 		const burstPrompts = prompts('queue-short');
 		const burst = await fireBurst(main.url, 'luma-burst-queue-short', burstPrompts);
 		const measure = measureBurst(burst, await executionStatuses(rest, shortWorkflow.id, BURST), emulator, SHORT_LIMITS);
-		const perWorker = workers.map((worker, index) => (worker.output().match(/Worker finished execution/g) ?? []).length - finishedBefore[index]);
+		const perWorker = workers.map((worker, index) => finishedExecutions(worker) - finishedBefore[index]);
 		step(`burst, n8n ${n8nVersion()} (${N8N_LINE}), queue mode, 20 s generations, executions per worker ${perWorker.join(' + ')}: ${describeBurst(measure)}`);
 		expectEveryVideo(measure, burstPrompts, burst.answers);
 		expect(measure.ratio).toBeLessThanOrEqual(QUEUE_MODE_RATE_BOUND);

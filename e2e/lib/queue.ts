@@ -133,3 +133,8 @@ export async function startWorker(home: N8nHome, ports: QueuePorts, concurrency 
 	step('n8n worker: ready');
 	return worker;
 }
+
+/** How many executions a worker has finished so far, from its log (n8n's "Worker finished execution" lines). */
+export function finishedExecutions(worker: RunningN8n): number {
+	return (worker.output().match(/Worker finished execution/g) ?? []).length;
+}
